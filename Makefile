@@ -1,0 +1,29 @@
+# Every target is a one-liner over the project's virtual environment (.venv), created on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n 2
+
+.PHONY: install lint test test-e2e schema sdk check-generated demo bench emulator clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check provider tests
+	$(BIN)/mypy
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+emulator: install
+	$(BIN)/ecsreboot emulator --instances 5
+
+clean:
+	rm -rf $(VENV) build *.egg-info provider/*.egg-info .pytest_cache .mypy_cache .ruff_cache

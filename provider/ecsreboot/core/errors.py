@@ -1,0 +1,219 @@
+"""One error hierarchy for everything that talks to ECS.
+
+::
+
+    EcsError
+    ├── ApiError(code, message, request_id, http_status)   an error answer from the API
+    │   ├── Throttled          Throttling, Throttling.User, Throttling.Api, ... (retryable, with backoff)
+    │   ├── Transient          ServiceUnavailable, InternalError, any 5xx     (retryable)
+    │   ├── NotFound           InvalidInstanceId.NotFound, InvalidInstanceIds.NotFound
+    │   ├── IncorrectStatus    IncorrectInstanceStatus, InstanceNotReady, InvalidOperation.Conflict
+    │   ├── Forbidden          Forbidden.*, NoPermission, InstanceLockedForSecurity, InstanceExpiredOrInArrears
+    │   ├── AuthFailure        SignatureDoesNotMatch, InvalidAccessKeyId.NotFound, IncompleteSignature, ...
+    │   └── InvalidParameter   MissingParameter, InvalidParameter*, Abs.InvalidInstanceIds.MalFormed
+    ├── TransportError(sent)   no usable answer; ``sent`` tells whether the request may have been acted on
+    ├── WaitTimeout(pending_ids, last_statuses, waited_s)
+    ├── Cancelled
+    └── ConfigError            bad configuration or credentials; says what to fix
+
+Per-instance results of a SuccessFirst batch are values (``InstanceOutcome``), not exceptions.
+Every message shown to a user carries the API code, message and RequestId, and never a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class EcsError(Exception):
+    """Base of every error this project raises about ECS."""
+
+
+class ApiError(EcsError):
+    """An error answer of the ECS API."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        request_id: str = "",
+        http_status: int = 0,
+        *,
+        action: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.http_status = http_status
+        self.action = action
+        #: seconds from the ``x-acs-retry-after`` header (sent in milliseconds), if any
+        self.retry_after = retry_after
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = f"{self.action} failed: " if self.action else ""
+        status = f" (HTTP {self.http_status})" if self.http_status else ""
+        rid = self.request_id or "none"
+        return f"{where}{self.code}: {self.message}{status} [RequestId: {rid}]"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_api_error,
+            (type(self), self.code, self.message, self.request_id, self.http_status, self.action),
+        )
+
+
+def _rebuild_api_error(
+    cls: type[ApiError], code: str, message: str, request_id: str, http_status: int, action: str
+) -> ApiError:
+    return cls(code, message, request_id, http_status, action=action)
+
+
+class Throttled(ApiError):
+    """Flow control: the request was refused before anything ran."""
+
+
+class Transient(ApiError):
+    """A transient server-side failure (5xx, ServiceUnavailable, InternalError)."""
+
+
+class NotFound(ApiError):
+    """An instance id that the region does not know."""
+
+
+class IncorrectStatus(ApiError):
+    """The instance cannot be rebooted in its current status (a passing condition)."""
+
+
+class Forbidden(ApiError):
+    """Permission denied, security lock, or expired instance."""
+
+
+class AuthFailure(ApiError):
+    """The request's signature or access key was rejected."""
+
+
+class InvalidParameter(ApiError):
+    """The request itself was malformed."""
+
+
+class TransportError(EcsError):
+    """No usable answer came back.
+
+    ``sent`` is False when the request provably never reached the server (connection refused,
+    DNS failure, connect timeout): it is then safe to retry even a reboot. When True the server
+    may have acted on it (read timeout, connection dropped after sending), so a non-idempotent
+    call must look at the instances before trying again.
+    """
+
+    def __init__(self, message: str, *, sent: bool, action: str = "") -> None:
+        self.sent = sent
+        self.action = action
+        self.detail = message
+        prefix = f"{action}: " if action else ""
+        super().__init__(f"{prefix}{message}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_transport_error, (self.detail, self.sent, self.action))
+
+
+def _rebuild_transport_error(message: str, sent: bool, action: str) -> TransportError:
+    return TransportError(message, sent=sent, action=action)
+
+
+class WaitTimeout(EcsError):
+    """Instances did not come back to Running within the time allowed."""
+
+    def __init__(
+        self, pending_ids: Sequence[str], last_statuses: Mapping[str, str], waited_s: float
+    ) -> None:
+        self.pending_ids = list(pending_ids)
+        self.last_statuses = dict(last_statuses)
+        self.waited_s = waited_s
+        shown = ", ".join(f"{i} ({self.last_statuses.get(i, 'unknown')})" for i in self.pending_ids[:10])
+        more = f" and {len(self.pending_ids) - 10} more" if len(self.pending_ids) > 10 else ""
+        super().__init__(
+            f"{len(self.pending_ids)} instance(s) not Running again after {waited_s:.0f}s: {shown}{more}"
+        )
+
+
+class Cancelled(EcsError):
+    """The operation was cancelled (Pulumi Cancel, Ctrl-C)."""
+
+
+class ConfigError(EcsError):
+    """Configuration or credentials are missing or malformed; the message says what to fix."""
+
+
+# --- classification -------------------------------------------------------------------------
+
+_BY_CODE: dict[str, type[ApiError]] = {
+    "InvalidInstanceId.NotFound": NotFound,
+    "InvalidInstanceIds.NotFound": NotFound,
+    "IncorrectInstanceStatus": IncorrectStatus,
+    "InstanceNotReady": IncorrectStatus,
+    "InvalidOperation.Conflict": IncorrectStatus,
+    "InstanceLockedForSecurity": Forbidden,
+    "InstanceExpiredOrInArrears": Forbidden,
+    "InsufficientBalance": Forbidden,
+    "NoPermission": Forbidden,
+    "SignatureDoesNotMatch": AuthFailure,
+    "IncompleteSignature": AuthFailure,
+    "SignatureNonceUsed": AuthFailure,
+    "InvalidAccessKeyId.NotFound": AuthFailure,
+    "InvalidAccessKeyId": AuthFailure,
+    "InvalidSecurityToken.Expired": AuthFailure,
+    "InvalidSecurityToken.Malformed": AuthFailure,
+    "IllegalTimestamp": AuthFailure,
+    "MissingParameter": InvalidParameter,
+    "Abs.InvalidInstanceIds.MalFormed": InvalidParameter,
+    "ServiceUnavailable": Transient,
+    "LimitedOperation.ServiceUnavailable": Transient,
+    "InternalError": Transient,
+    "UnknownError": Transient,
+}
+
+#: Codes that mean the request was refused or failed before it did anything.
+TRANSIENT_CODES: frozenset[str] = frozenset(
+    {"ServiceUnavailable", "LimitedOperation.ServiceUnavailable", "InternalError", "UnknownError"}
+)
+
+
+def is_throttling(code: str) -> bool:
+    """``Throttling``, ``Throttling.User``, ``Throttling.Api``, ``Rejected.Throttling`` ..."""
+    return code.startswith("Throttling") or code.endswith(".Throttling")
+
+
+def is_transient(code: str, http_status: int) -> bool:
+    """Whether an error answer is worth retrying (throttling included). Classified by code and status."""
+    return is_throttling(code) or code in TRANSIENT_CODES or http_status >= 500
+
+
+def error_class(code: str, http_status: int) -> type[ApiError]:
+    """The ApiError subclass for an error answer."""
+    if is_throttling(code):
+        return Throttled
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if code.startswith("Forbidden"):
+        return Forbidden
+    if code.startswith("InvalidParameter") or code.startswith("MissingParameter"):
+        return InvalidParameter
+    if http_status >= 500:
+        return Transient
+    return ApiError
+
+
+def api_error(
+    code: str,
+    message: str,
+    request_id: str = "",
+    http_status: int = 0,
+    *,
+    action: str = "",
+    retry_after: float | None = None,
+) -> ApiError:
+    """Build the right ApiError subclass for an error answer."""
+    cls = error_class(code, http_status)
+    return cls(code, message, request_id, http_status, action=action, retry_after=retry_after)

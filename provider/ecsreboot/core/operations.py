@@ -1,0 +1,311 @@
+"""The ECS operations this project uses, as data.
+
+The client builds requests from this table, the emulator validates requests and answers from it,
+and the schema and validation read its limits. Names keep the API's own spellings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import ApiError, InvalidParameter
+
+API_VERSION = "2014-05-26"
+
+ParamKind = Literal["string", "boolean", "integer", "enum", "repeat_list", "json_list"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter.
+
+    ``repeat_list`` travels as ``Name.1``, ``Name.2``... ; ``json_list`` as one JSON array string.
+    For lists ``lo``/``hi`` bound the item count, for integers the value.
+    """
+
+    name: str
+    kind: ParamKind
+    required: bool = False
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API action: parameters, documented errors (code -> HTTP status), retry safety."""
+
+    action: str
+    params: tuple[Param, ...]
+    errors: Mapping[str, int]
+    #: True when repeating the call cannot do harm (Describe*). Reboots are not: see ecs/client.py.
+    retry_safe: bool
+    ram_action: str
+    version: str = API_VERSION
+    #: what the success answer lists, for describe calls: (container, item) keys
+    result_path: tuple[str, ...] = field(default=())
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+#: Errors any operation can answer.
+COMMON_ERRORS: Mapping[str, int] = {
+    "MissingParameter": 400,
+    "InvalidParameter": 400,
+    "SignatureDoesNotMatch": 400,
+    "IncompleteSignature": 400,
+    "SignatureNonceUsed": 400,
+    "IllegalTimestamp": 400,
+    "InvalidAccessKeyId.NotFound": 404,
+    "InvalidSecurityToken.Expired": 400,
+    "InvalidSecurityToken.Malformed": 400,
+    "Throttling": 400,
+    "Throttling.User": 400,
+    "Throttling.Api": 400,
+    "Forbidden.RAM": 403,
+    "InvalidAction.NotFound": 404,
+    "ServiceUnavailable": 503,
+    "InternalError": 500,
+}
+
+_REBOOT_ERRORS: Mapping[str, int] = {
+    "InvalidInstanceId.NotFound": 404,
+    "IncorrectInstanceStatus": 403,
+    "InstanceLockedForSecurity": 403,
+    "InstanceExpiredOrInArrears": 403,
+    "InsufficientBalance": 403,
+    "InvalidOperation.Conflict": 409,
+    "LimitedOperation.ServiceUnavailable": 503,
+}
+
+MAX_INSTANCES_PER_CALL = 100
+DESCRIBE_STATUS_PAGE_MAX = 50
+DESCRIBE_INSTANCES_PAGE_MAX = 100
+
+OPERATIONS: Mapping[str, Operation] = {
+    op.action: op
+    for op in (
+        Operation(
+            action="RebootInstances",
+            params=(
+                Param("RegionId", "string", required=True),
+                Param("InstanceId", "repeat_list", required=True, lo=1, hi=MAX_INSTANCES_PER_CALL),
+                Param("ForceReboot", "boolean", default=False),
+                Param("DryRun", "boolean", default=False),
+                Param(
+                    "BatchOptimization",
+                    "enum",
+                    choices=("AllTogether", "SuccessFirst"),
+                    default="AllTogether",
+                ),
+            ),
+            errors={
+                **_REBOOT_ERRORS,
+                "InvalidInstanceIds.NotFound": 404,
+                "Abs.InvalidInstanceIds.MalFormed": 403,
+                "InvalidParameter.TooManyInstanceIds": 403,
+                "InstanceNotReady": 403,
+                "DRYRUN.SUCCESS": 400,
+            },
+            retry_safe=False,
+            ram_action="ecs:RebootInstances",
+        ),
+        Operation(
+            action="RebootInstance",
+            params=(
+                Param("InstanceId", "string", required=True),
+                Param("ForceStop", "boolean", default=False),
+                Param("DryRun", "boolean", default=False),
+            ),
+            errors={**_REBOOT_ERRORS, "DiskError": 403, "DryRunOperation": 400},
+            retry_safe=False,
+            ram_action="ecs:RebootInstance",
+        ),
+        Operation(
+            action="DescribeInstanceStatus",
+            params=(
+                Param("RegionId", "string", required=True),
+                Param("InstanceId", "repeat_list", lo=1, hi=MAX_INSTANCES_PER_CALL),
+                Param("ZoneId", "string"),
+                Param("PageNumber", "integer", lo=1, default=1),
+                Param("PageSize", "integer", lo=1, hi=DESCRIBE_STATUS_PAGE_MAX, default=10),
+            ),
+            errors={},
+            retry_safe=True,
+            ram_action="ecs:DescribeInstanceStatus",
+            result_path=("InstanceStatuses", "InstanceStatus"),
+        ),
+        Operation(
+            action="DescribeInstances",
+            params=(
+                Param("RegionId", "string", required=True),
+                Param("InstanceIds", "json_list", lo=1, hi=MAX_INSTANCES_PER_CALL),
+                Param("Status", "enum", choices=("Pending", "Running", "Starting", "Stopping", "Stopped")),
+                Param("PageNumber", "integer", lo=1, default=1),
+                Param("PageSize", "integer", lo=1, hi=DESCRIBE_INSTANCES_PAGE_MAX, default=10),
+                Param("MaxResults", "integer", lo=1, hi=DESCRIBE_INSTANCES_PAGE_MAX),
+                Param("NextToken", "string"),
+            ),
+            errors={},
+            retry_safe=True,
+            ram_action="ecs:DescribeInstances",
+            result_path=("Instances", "Instance"),
+        ),
+    )
+}
+
+
+def http_status_of(action: str, code: str) -> int:
+    """The documented HTTP status of an error code for an action (400 if undocumented)."""
+    op = OPERATIONS.get(action)
+    if op is not None and code in op.errors:
+        return op.errors[code]
+    return COMMON_ERRORS.get(code, 400)
+
+
+# --- wire encoding ------------------------------------------------------------------------------
+
+
+def encode_params(op: Operation, values: Mapping[str, Any]) -> dict[str, str]:
+    """Typed values (keyed by API names) -> wire parameters. Omits None; validates against the table.
+
+    Raises InvalidParameter (never a KeyError/TypeError) so the client reports bad input clearly.
+    """
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        try:
+            p = op.param(name)
+        except KeyError:
+            raise _bad(op, "InvalidParameter", f"{op.action} takes no parameter {name}") from None
+        if value is None:
+            continue
+        if p.kind == "repeat_list":
+            items = _as_list(op, p, value)
+            for i, item in enumerate(items, start=1):
+                out[f"{name}.{i}"] = item
+        elif p.kind == "json_list":
+            out[name] = json.dumps(_as_list(op, p, value), separators=(",", ":"))
+        elif p.kind == "boolean":
+            if not isinstance(value, bool):
+                raise _bad(op, "InvalidParameter", f"{name} must be a boolean")
+            out[name] = "true" if value else "false"
+        elif p.kind == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _bad(op, "InvalidParameter", f"{name} must be an integer")
+            _check_range(op, p, value, value)
+            out[name] = str(value)
+        else:
+            s = str(value)
+            if p.kind == "enum" and s not in p.choices:
+                raise _bad(op, "InvalidParameter", f"{name} must be one of {', '.join(p.choices)}")
+            out[name] = s
+    _check_required(op, out)
+    return out
+
+
+def decode_params(op: Operation, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Wire parameters -> typed values, as the service would validate them.
+
+    Unknown parameters (common ones like Format, and anything else) are ignored, as the service does.
+    Booleans are parsed case-insensitively (both official SDKs send ``True``/``False``).
+    """
+    values: dict[str, Any] = {}
+    for p in op.params:
+        if p.kind == "repeat_list":
+            items = _collect_repeat(op, p, raw)
+            if items:
+                _check_range(op, p, len(items), items)
+                values[p.name] = items
+        elif p.name in raw:
+            values[p.name] = _decode_scalar(op, p, raw[p.name])
+        elif p.default is not None:
+            values[p.name] = p.default
+    for p in op.params:
+        if p.required and p.name not in values:
+            raise _bad(op, "MissingParameter", f"The input parameter \"{p.name}\" that is mandatory for "
+                       "processing this request is not supplied.")
+    return values
+
+
+def _decode_scalar(op: Operation, p: Param, text: str) -> Any:
+    if p.kind == "boolean":
+        low = text.strip().lower()
+        if low not in ("true", "false"):
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid.")
+        return low == "true"
+    if p.kind == "integer":
+        try:
+            n = int(text)
+        except ValueError:
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid.") from None
+        _check_range(op, p, n, n)
+        return n
+    if p.kind == "enum":
+        if text not in p.choices:
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid.")
+        return text
+    if p.kind == "json_list":
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not a JSON array.")
+        _check_range(op, p, len(items), items)
+        return items
+    if p.required and not text:
+        raise _bad(op, "MissingParameter", f"The input parameter \"{p.name}\" that is mandatory for "
+                   "processing this request is not supplied.")
+    return text
+
+
+def _collect_repeat(op: Operation, p: Param, raw: Mapping[str, str]) -> list[str]:
+    prefix = p.name + "."
+    indexed: dict[int, str] = {}
+    for key, value in raw.items():
+        if key.startswith(prefix):
+            suffix = key[len(prefix):]
+            if not suffix.isdigit() or int(suffix) < 1:
+                raise _bad(op, "InvalidParameter", f"The specified parameter \"{key}\" is not valid.")
+            indexed[int(suffix)] = value
+    return [indexed[i] for i in sorted(indexed)]
+
+
+def _as_list(op: Operation, p: Param, value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _bad(op, "InvalidParameter", f"{p.name} must be a list of strings")
+    items = [str(v) for v in value]
+    _check_range(op, p, len(items), items)
+    return items
+
+
+def _check_range(op: Operation, p: Param, n: int, shown: Any) -> None:
+    if p.lo is not None and n < p.lo or p.hi is not None and n > p.hi:
+        if p.kind == "repeat_list" and p.hi is not None and n > p.hi and op.action == "RebootInstances":
+            raise _bad(op, "InvalidParameter.TooManyInstanceIds",
+                       f"The number of instance IDs exceeds the upper limit of {p.hi}.")
+        bounds = f"{p.lo if p.lo is not None else '-'}..{p.hi if p.hi is not None else '-'}"
+        what = "item count" if p.kind in ("repeat_list", "json_list") else "value"
+        raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid: "
+                   f"{what} {n} outside {bounds}.")
+
+
+def _check_required(op: Operation, wire: Mapping[str, str]) -> None:
+    for p in op.params:
+        if not p.required:
+            continue
+        present = any(k.startswith(p.name + ".") for k in wire) if p.kind == "repeat_list" else p.name in wire
+        if not present:
+            raise _bad(op, "MissingParameter", f"{op.action} needs {p.name}")
+
+
+def _bad(op: Operation, code: str, message: str) -> ApiError:
+    return InvalidParameter(code, message, "", http_status_of(op.action, code), action=op.action)
