@@ -22,6 +22,16 @@ lint: install
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+schema: install
+	$(BIN)/ecsreboot schema > schema.json
+
+sdk: install
+	rm -rf sdk/python
+	$(PY) -m ecsreboot.sdkgen schema.json sdk/python
+
+check-generated: install
+	$(PY) -m pytest -q -p no:xdist tests/test_generated_fresh.py
+
 emulator: install
 	$(BIN)/ecsreboot emulator --instances 5
 

@@ -288,7 +288,7 @@ def _as_list(op: Operation, p: Param, value: Any) -> list[str]:
 
 
 def _check_range(op: Operation, p: Param, n: int, shown: Any) -> None:
-    if p.lo is not None and n < p.lo or p.hi is not None and n > p.hi:
+    if (p.lo is not None and n < p.lo) or (p.hi is not None and n > p.hi):
         if p.kind == "repeat_list" and p.hi is not None and n > p.hi and op.action == "RebootInstances":
             raise _bad(op, "InvalidParameter.TooManyInstanceIds",
                        f"The number of instance IDs exceeds the upper limit of {p.hi}.")

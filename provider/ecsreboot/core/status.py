@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class InstanceStatus(str, Enum):
+class InstanceStatus(StrEnum):
     """The `Status` values of DescribeInstanceStatus / DescribeInstances."""
 
     PENDING = "Pending"

@@ -1,0 +1,153 @@
+"""Provider configuration: CheckConfig validation, environment fallbacks, typed settings.
+
+Values arrive as strings (JSON text for non-strings) from stack config and from the generated
+SDK's Provider; secret ones arrive wrapped. The declaration in core/resource.py names the keys,
+their types and environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..core.checks import REGION_ID, CheckFailure
+from ..core.resource import CONFIG, SIGNATURE_VERSIONS, Prop
+from ..core.values import UNKNOWN, Secret, is_known, reveal
+
+#: keys the engine adds that are not ours to judge
+_ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Typed provider settings after environment fallbacks. Credentials stay out of repr."""
+
+    region: str | None = None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    profile: str | None = None
+    endpoint: str | None = None
+    signature_version: str = "v3"
+    max_retries: int = 5
+    request_timeout: float = 10.0
+    max_requests_per_second: float | None = None
+
+
+def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Config keys without a ``ecsreboot:`` / ``ecsreboot:config:`` prefix."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        short = key.rsplit(":", 1)[-1]
+        out[short] = value
+    return out
+
+
+def check_config(
+    news: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[dict[str, Any], list[CheckFailure]]:
+    """Validate config; return it with secret keys wrapped as secrets (they stay secret in state)."""
+    values = normalize(news)
+    declared = {p.name: p for p in CONFIG}
+    failures: list[CheckFailure] = []
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in _ENGINE_KEYS:
+            checked[key] = value
+            continue
+        prop = declared.get(key)
+        if prop is None:
+            failures.append(CheckFailure(key, f"unknown configuration key ecsreboot:{key}; known keys: "
+                                              f"{', '.join(sorted(declared))}"))
+            continue
+        if is_known(value) and reveal(value) is not None:
+            reason = _check(prop, _parse(prop, reveal(value)))
+            if reason:
+                failures.append(CheckFailure(key, reason))
+        checked[key] = Secret(reveal(value)) if prop.secret and value is not UNKNOWN else value
+    if not failures:
+        failures.extend(_check_pairs(resolve(checked, environ)))
+    return checked, failures
+
+
+def resolve(values: Mapping[str, Any], environ: Mapping[str, str]) -> ProviderConfig:
+    """Typed settings: explicit config first, then each key's environment variables. Unknowns are unset."""
+    plain = {k: reveal(v) for k, v in normalize(values).items() if is_known(v)}
+    settled: dict[str, Any] = {}
+    for prop in CONFIG:
+        raw = plain.get(prop.name)
+        if raw is None or raw == "":
+            raw = next((environ[e] for e in prop.env if environ.get(e)), None)
+        if raw is not None:
+            settled[prop.name] = _parse(prop, raw)
+    return ProviderConfig(
+        region=settled.get("region"),
+        access_key=settled.get("accessKey"),
+        secret_key=settled.get("secretKey"),
+        security_token=settled.get("securityToken"),
+        profile=settled.get("profile"),
+        endpoint=settled.get("endpoint"),
+        signature_version=settled.get("signatureVersion", "v3"),
+        max_retries=int(settled.get("maxRetries", 5)),
+        request_timeout=float(settled.get("requestTimeout", 10.0)),
+        max_requests_per_second=settled.get("maxRequestsPerSecond"),
+    )
+
+
+def _parse(prop: Prop, raw: Any) -> Any:
+    """Strings as they come; numbers and booleans from their JSON text."""
+    if prop.type in ("integer", "number", "boolean") and isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _check(prop: Prop, value: Any) -> str | None:
+    if prop.type in ("string", "enum"):
+        if not isinstance(value, str):
+            return "must be a string"
+        if prop.type == "enum" and value not in prop.choices:
+            return f"must be one of {', '.join(prop.choices)}, got {value!r}"
+        if prop.name == "region" and not REGION_ID.match(value):
+            return f"{value!r} is not a region id (like cn-hangzhou)"
+        if prop.name == "endpoint":
+            return _check_endpoint(value)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return f"must be a number, got {value!r}"
+    if prop.type == "integer" and int(value) != value:
+        return f"must be a whole number, got {value!r}"
+    if prop.minimum is not None and value < prop.minimum:
+        return f"must be at least {prop.minimum:g}, got {value:g}"
+    if prop.positive and value <= 0:
+        return f"must be greater than 0, got {value:g}"
+    return None
+
+
+def _check_endpoint(value: str) -> str | None:
+    hint = "must be a URL like https://ecs.cn-hangzhou.aliyuncs.com or http://127.0.0.1:8787"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return f"{hint}; got {value!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname or (port is not None and port <= 0):
+        return f"{hint}; got {value!r}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{hint} (no path or query); got {value!r}"
+    return None
+
+
+def _check_pairs(config: ProviderConfig) -> list[CheckFailure]:
+    if config.access_key and not config.secret_key:
+        return [CheckFailure("secretKey", "accessKey is set but secretKey is not: set both, or neither")]
+    if config.secret_key and not config.access_key:
+        return [CheckFailure("accessKey", "secretKey is set but accessKey is not: set both, or neither")]
+    if config.signature_version not in SIGNATURE_VERSIONS:
+        return [CheckFailure("signatureVersion", "must be v1 or v3")]
+    return []

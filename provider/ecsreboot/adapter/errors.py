@@ -1,0 +1,91 @@
+"""The one place that maps errors to gRPC statuses.
+
+Deliberate codes, never UNKNOWN from an uncaught exception: invalid input -> INVALID_ARGUMENT,
+configuration -> FAILED_PRECONDITION, permission -> PERMISSION_DENIED, throttling and transport ->
+UNAVAILABLE, cancellation -> CANCELLED. A partly failed round travels as ErrorResourceInitFailed
+so the engine saves the new state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import provider_pb2, status_pb2
+
+from ..core.errors import (
+    ApiError,
+    AuthFailure,
+    Cancelled,
+    ConfigError,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    Throttled,
+    Transient,
+    TransportError,
+    WaitTimeout,
+)
+from ..lifecycle import PreviewRejected
+
+
+class _Status(grpc.Status):  # type: ignore[misc]
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: Any = ()) -> None:
+        self.code = code
+        self.details = details
+        self.trailing_metadata = trailing_metadata
+
+
+def grpc_code(exc: BaseException) -> grpc.StatusCode:
+    """The status code for an exception raised while serving a request."""
+    table: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
+        (PreviewRejected, grpc.StatusCode.FAILED_PRECONDITION),
+        (ConfigError, grpc.StatusCode.FAILED_PRECONDITION),
+        (Cancelled, grpc.StatusCode.CANCELLED),
+        (WaitTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
+        (AuthFailure, grpc.StatusCode.PERMISSION_DENIED),
+        (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
+        (NotFound, grpc.StatusCode.NOT_FOUND),
+        (InvalidParameter, grpc.StatusCode.INVALID_ARGUMENT),
+        (Throttled, grpc.StatusCode.UNAVAILABLE),
+        (Transient, grpc.StatusCode.UNAVAILABLE),
+        (TransportError, grpc.StatusCode.UNAVAILABLE),
+        (ApiError, grpc.StatusCode.FAILED_PRECONDITION),
+        (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+    )
+    for cls, code in table:
+        if isinstance(exc, cls):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def message_for(exc: BaseException) -> str:
+    """The text the user sees. Unexpected exceptions say so, without a traceback."""
+    if grpc_code(exc) is grpc.StatusCode.INTERNAL:
+        return (f"ecsreboot internal error ({type(exc).__name__}): {exc}. This is a bug in the provider; "
+                "the state was not changed by this step.")
+    return str(exc)
+
+
+def abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
+    context.abort(grpc_code(exc), message_for(exc))
+    raise AssertionError("unreachable")  # abort raises
+
+
+def abort_init_failed(
+    context: grpc.ServicerContext, id_: str, properties: struct_pb2.Struct, reasons: Sequence[str],
+    inputs: struct_pb2.Struct | None = None,
+) -> NoReturn:
+    """Fail the step but hand the engine the new state (ErrorResourceInitFailed)."""
+    message = "; ".join(reasons) or "the reboot round did not complete"
+    detail = provider_pb2.ErrorResourceInitFailed(id=id_, properties=properties, reasons=list(reasons))
+    if inputs is not None:
+        detail.inputs.CopyFrom(inputs)
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message)
+    status.details.add().Pack(detail)
+    context.abort_with_status(
+        _Status(grpc.StatusCode.UNKNOWN, message, (("grpc-status-details-bin", status.SerializeToString()),))
+    )
+    raise AssertionError("unreachable")

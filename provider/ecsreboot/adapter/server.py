@@ -1,0 +1,276 @@
+"""``pulumi-resource-ecsreboot``: the ResourceProvider gRPC service.
+
+A thin adapter: unmarshal, call the lifecycle (ecsreboot.lifecycle), marshal. Errors leave through
+adapter/errors.py only. One backend (one ECS client, one rate limiter) per plugin process, shared
+by all resources the engine drives concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from concurrent import futures
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from .. import __version__
+from ..core.clock import SystemClock
+from ..core.resource import RESOURCE_TOKEN
+from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
+from . import config as cfg
+from .engine_log import ERROR, INFO, EngineLog
+from .errors import abort_init_failed, grpc_code, message_for
+from .properties import from_struct, to_struct
+from .schema import schema_json
+from .secrets import SecretScrubber
+
+BackendFactory = Callable[[cfg.ProviderConfig, threading.Event], RebootBackend]
+R = TypeVar("R")
+
+_KINDS = {
+    "add": provider_pb2.PropertyDiff.ADD,
+    "delete": provider_pb2.PropertyDiff.DELETE,
+    "update": provider_pb2.PropertyDiff.UPDATE,
+}
+_MAX_MESSAGE = 400 * 1024 * 1024
+
+
+class _InitFailed(Exception):
+    def __init__(self, step: StepResult) -> None:
+        super().__init__("; ".join(step.init_errors))
+        self.step = step
+
+
+class Provider(provider_pb2_grpc.ResourceProviderServicer):
+    """ResourceProvider for ``ecsreboot:index:RebootTrigger``."""
+
+    def __init__(self, backend_factory: BackendFactory, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = dict(os.environ if environ is None else environ)
+        self._backend_factory = backend_factory
+        self._scrub = SecretScrubber()
+        self.log = EngineLog(self._scrub)
+        self.cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._config = cfg.resolve({}, self._environ)
+        self._lifecycle: TriggerLifecycle | None = None
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    def _guard(self, context: grpc.ServicerContext, urn: str, call: Callable[[], R]) -> R:
+        """Run a handler; map any exception to a deliberate gRPC status, scrubbed of secrets."""
+        try:
+            return call()
+        except _InitFailed as failed:
+            step = failed.step
+            abort_init_failed(context, step.id, to_struct(step.outputs), [self._scrub(r) for r in step.init_errors])
+        except Exception as exc:  # the one place that maps every error
+            message = self._scrub(message_for(exc))
+            if urn and not isinstance(exc, PreviewRejected):
+                self.log.log(ERROR, message, urn)
+            context.abort(grpc_code(exc), message)
+        raise AssertionError("unreachable")
+
+    def _get_lifecycle(self) -> TriggerLifecycle:
+        with self._lock:
+            if self._lifecycle is None:
+                self._configure(self._config)
+            assert self._lifecycle is not None
+            return self._lifecycle
+
+    def _configure(self, config: cfg.ProviderConfig) -> None:
+        self._config = config
+        self._scrub.add([config.access_key, config.secret_key, config.security_token])
+        backend = self._backend_factory(config, self.cancel)
+        self._lifecycle = TriggerLifecycle(backend, SystemClock())
+
+    def _decode(self, struct: Any) -> dict[str, Any]:
+        values = from_struct(struct)
+        self._scrub.add_from(values)
+        return values
+
+    # --- plugin ------------------------------------------------------------------------------------
+
+    def Handshake(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.log.connect(request.engine_address)
+        return provider_pb2.ProviderHandshakeResponse(
+            accept_secrets=True, accept_resources=True, accept_outputs=False,
+            supports_autonaming_configuration=False,
+        )
+
+    def Attach(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.log.connect(request.address)
+        return empty_pb2.Empty()
+
+    def GetPluginInfo(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return plugin_pb2.PluginInfo(version=__version__)
+
+    def GetSchema(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return provider_pb2.GetSchemaResponse(schema=schema_json())
+
+    def Cancel(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.cancel.set()
+        return empty_pb2.Empty()
+
+    # --- provider config ---------------------------------------------------------------------------
+
+    def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            checked, failures = cfg.check_config(self._decode(request.news), self._environ)
+            return provider_pb2.CheckResponse(
+                inputs=to_struct(checked),
+                failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+            )
+
+        return self._guard(context, "", run)
+
+    def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            olds = cfg.resolve(self._decode(request.olds), {})
+            news = cfg.resolve(self._decode(request.news), {})
+            changed = [k for k, v in vars(news).items() if vars(olds).get(k) != v]
+            return provider_pb2.DiffResponse(
+                changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
+                diffs=sorted(changed),
+            )
+
+        return self._guard(context, "", run)
+
+    def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            values = self._decode(request.args) if request.HasField("args") else {}
+            if not values:
+                values = {k: v for k, v in request.variables.items()}
+            with self._lock:
+                self._configure(cfg.resolve(values, self._environ))
+            return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
+
+        return self._guard(context, "", run)
+
+    # --- RebootTrigger -------------------------------------------------------------------------------
+
+    def _require_type(self, type_or_urn: str) -> None:
+        if type_or_urn and not type_or_urn.endswith(RESOURCE_TOKEN):
+            raise ValueError(f"unknown resource type {type_or_urn!r}; this provider serves {RESOURCE_TOKEN}")
+
+    def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            self._require_type(request.type or request.urn)
+            lifecycle = self._get_lifecycle()
+            checked, failures = lifecycle.check(self._decode(request.news), self._config.region)
+            return provider_pb2.CheckResponse(
+                inputs=to_struct(checked),
+                failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+            )
+
+        return self._guard(context, request.urn, run)
+
+    def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            result: DiffResult = self._get_lifecycle().diff(self._decode(request.olds), self._decode(request.news))
+            return provider_pb2.DiffResponse(
+                changes=provider_pb2.DiffResponse.DIFF_SOME if result.changed else provider_pb2.DiffResponse.DIFF_NONE,
+                diffs=result.diffs,
+                detailedDiff={path: provider_pb2.PropertyDiff(kind=_KINDS[kind], inputDiff=True)
+                              for path, kind in result.detailed.items()},
+                hasDetailedDiff=True,
+                deleteBeforeReplace=False,
+            )
+
+        return self._guard(context, request.urn, run)
+
+    def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            step = self._get_lifecycle().create(
+                self._decode(request.properties), preview=request.preview, timeout=request.timeout,
+                progress=self.log.progress_for(request.urn), cancel=self.cancel,
+            )
+            self._report(step, request.urn)
+            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.outputs))
+
+        return self._guard(context, request.urn, run)
+
+    def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            step = self._get_lifecycle().update(
+                request.id, self._decode(request.olds), self._decode(request.news), preview=request.preview,
+                timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
+            )
+            self._report(step, request.urn)
+            return provider_pb2.UpdateResponse(properties=to_struct(step.outputs))
+
+        return self._guard(context, request.urn, run)
+
+    def _report(self, step: StepResult, urn: str) -> None:
+        if step.init_errors:
+            raise _InitFailed(step)
+        results = step.outputs.get("results")
+        if isinstance(results, list) and results:
+            self.log.log(INFO, f"{len(results)} instance(s) handled; all succeeded", urn)
+
+    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def run() -> Any:
+            outputs, inputs = self._get_lifecycle().read(
+                request.id, self._decode(request.properties), self._decode(request.inputs)
+            )
+            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs))
+
+        return self._guard(context, request.urn, run)
+
+    def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return empty_pb2.Empty()  # rebooting is not a thing that can be undone: nothing to call
+
+
+def serve(provider: Provider, engine_address: str | None, out: Any = None) -> grpc.Server:
+    """Start serving on 127.0.0.1 at a free port and print the port alone on the first stdout line."""
+    provider.log.connect(engine_address)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="ecsreboot"),
+        options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)],
+    )
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    stream = out or sys.stdout
+    stream.write(f"{port}\n")
+    stream.flush()
+    return server
+
+
+def engine_address_from(argv: list[str]) -> str | None:
+    """The engine address is the last argument that is not a flag or a flag's value."""
+    positional: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--tracing":
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return positional[-1] if positional else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .backend import make_backend
+
+    args = sys.argv[1:] if argv is None else argv
+    provider = Provider(make_backend)
+    server = serve(provider, engine_address_from(args))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        provider.cancel.set()
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stop.wait()
+    server.stop(grace=1).wait()
+    provider.log.close()
+    return 0

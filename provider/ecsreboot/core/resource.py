@@ -1,0 +1,174 @@
+"""The one declaration of the RebootTrigger resource and the provider configuration.
+
+It feeds three consumers: the package schema (adapter/schema.py), Check's validation and
+defaults (core/checks.py), and the generated SDK (through schema.json). Wire names are camelCase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .model import BATCH_OPTIMIZATIONS, REBOOT_APIS
+from .operations import MAX_INSTANCES_PER_CALL
+
+PropType = Literal["string", "boolean", "integer", "number", "string[]", "any{}", "enum", "results"]
+
+PACKAGE = "ecsreboot"
+RESOURCE_TOKEN = "ecsreboot:index:RebootTrigger"
+PROVIDER_TOKEN = "pulumi:providers:ecsreboot"
+BATCH_OPTIMIZATION_TOKEN = "ecsreboot:index:BatchOptimization"
+REBOOT_API_TOKEN = "ecsreboot:index:RebootApi"
+SIGNATURE_VERSION_TOKEN = "ecsreboot:index:SignatureVersion"
+RESULT_TOKEN = "ecsreboot:index:InstanceResult"
+
+#: The most instances one resource accepts; far beyond any fleet, it stops runaway lists early.
+MAX_INSTANCE_IDS = 100_000
+DEFAULT_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One property: its wire name, type, default and documentation."""
+
+    name: str
+    type: PropType
+    description: str
+    required: bool = False
+    default: Any = None
+    #: the enum type token, for ``type == "enum"``
+    enum_token: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    #: exclusive lower bound (for timeouts and rates, which must be > 0)
+    positive: bool = False
+    secret: bool = False
+    #: environment variables read when the property is unset, first found wins
+    env: tuple[str, ...] = ()
+
+
+INPUTS: tuple[Prop, ...] = (
+    Prop("instanceIds", "string[]", required=True,
+         description=f"The ECS instances to reboot (at least one, no duplicates). Any number is accepted; "
+                     f"they are sent at most {MAX_INSTANCES_PER_CALL} per API call."),
+    Prop("regionId", "string",
+         description="The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`."),
+    Prop("triggers", "any{}", default={},
+         description="Arbitrary keys whose change reboots the instances: a reboot happens when any entry is "
+                     "added, removed or changed. Values compare by content and type (`\"1\"` and `1` differ); "
+                     "a key whose value is null counts as absent; a change of secretness alone is no change. "
+                     "Secret values stay secret."),
+    Prop("forceReboot", "boolean", default=False,
+         description="Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): "
+                     "like pulling the power, data not yet written to disk can be lost."),
+    Prop("batchOptimization", "enum", default="AllTogether", enum_token=BATCH_OPTIMIZATION_TOKEN,
+         choices=BATCH_OPTIMIZATIONS,
+         description="The batch mode of RebootInstances. `AllTogether`: if any instance fails validation, "
+                     "no instance of that call is rebooted. `SuccessFirst`: each instance is rebooted on its "
+                     "own, and failures are reported per instance in `failedInstanceIds`."),
+    Prop("rebootApi", "enum", default="RebootInstances", enum_token=REBOOT_API_TOKEN, choices=REBOOT_APIS,
+         description="`RebootInstances` (batch API, up to 100 instances per call) or `RebootInstance` (one "
+                     "call per instance, for RAM policies that grant only `ecs:RebootInstance`). With "
+                     "`RebootInstance`, no RebootInstances call is made at all, dry runs included."),
+    Prop("dryRun", "boolean", default=False,
+         description="Never reboot: every would-be reboot is only checked with the API's DryRun, and the "
+                     "verdicts are recorded in `results`."),
+    Prop("rebootOnCreate", "boolean", default=True,
+         description="Reboot when the resource is first created. Set false to adopt running instances "
+                     "and reboot them only on the next trigger change."),
+    Prop("waitForRunning", "boolean", default=True,
+         description="After rebooting, wait until every rebooted instance is `Running` again, bounded by the "
+                     "resource's customTimeouts (create/update; default 10 minutes)."),
+    Prop("maxUnavailable", "integer", minimum=1,
+         description="Rolling reboot: at most this many instances reboot at once; the next wave starts when the "
+                     "previous one is Running again. Unset: all instances in one wave."),
+)
+
+
+def _result_type() -> dict[str, Any]:
+    fields = {
+        "instanceId": "The instance.",
+        "code": "The API's code for this instance: `\"200\"` for success, else the error code.",
+        "message": "The API's message for this instance.",
+        "previousStatus": "The status before the reboot call, as the API reported it.",
+        "currentStatus": "The status right after the reboot call, as the API reported it.",
+    }
+    return {
+        "type": "object",
+        "description": "The outcome of one instance in the last reboot round.",
+        "properties": {k: {"type": "string", "description": v} for k, v in fields.items()},
+        "required": list(fields),
+    }
+
+
+OUTPUTS: tuple[Prop, ...] = (
+    Prop("rebootCount", "integer", required=True,
+         description="Reboot rounds done over the resource's life."),
+    Prop("lastRebootTime", "string",
+         description="When the last round finished (RFC 3339, UTC)."),
+    Prop("results", "results", required=True,
+         description="The per-instance outcome of the last round, as the API reported it."),
+    Prop("requestIds", "string[]", required=True,
+         description="The API RequestIds of the last round, for support tickets."),
+    Prop("failedInstanceIds", "string[]", required=True,
+         description="Instances of the current trigger generation not yet rebooted successfully; the next "
+                     "`pulumi up` retries only these."),
+)
+
+SIGNATURE_VERSIONS: tuple[str, ...] = ("v1", "v3")
+
+CONFIG: tuple[Prop, ...] = (
+    Prop("region", "string", env=("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION"),
+         description="The default region of RebootTrigger resources."),
+    Prop("accessKey", "string", secret=True, env=("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY"),
+         description="The access key id. Prefer the environment, a profile or a RAM role."),
+    Prop("secretKey", "string", secret=True,
+         env=("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY"),
+         description="The access key secret."),
+    Prop("securityToken", "string", secret=True,
+         env=("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"),
+         description="The STS token of temporary credentials."),
+    Prop("profile", "string", env=("ALIBABA_CLOUD_PROFILE", "ALICLOUD_PROFILE"),
+         description="A profile of `~/.aliyun/config.json` (the aliyun CLI's file)."),
+    Prop("endpoint", "string", env=("ECSREBOOT_ENDPOINT",),
+         description="Overrides the ECS endpoint URL, e.g. `http://127.0.0.1:8787` for the emulator. "
+                     "Plain HTTP is used only when set here explicitly."),
+    Prop("signatureVersion", "enum", default="v3", enum_token=SIGNATURE_VERSION_TOKEN,
+         choices=SIGNATURE_VERSIONS,
+         description="`v3` (ACS3-HMAC-SHA256, the default) or `v1` (the HMAC-SHA1 RPC signature)."),
+    Prop("maxRetries", "integer", default=5, minimum=0,
+         description="Retries of throttled and transient failures per request."),
+    Prop("requestTimeout", "number", default=10.0, positive=True,
+         description="Seconds to wait for one API answer."),
+    Prop("maxRequestsPerSecond", "number", positive=True,
+         description="Client-side rate limit shared by all resources of one plugin process."),
+)
+
+ENUM_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    BATCH_OPTIMIZATION_TOKEN: ("The batch mode of RebootInstances.", {
+        "AllTogether": "If any instance fails validation, no instance of the call is rebooted.",
+        "SuccessFirst": "Each instance is rebooted on its own; results are per instance.",
+    }),
+    REBOOT_API_TOKEN: ("Which ECS API reboots the instances.", {
+        "RebootInstances": "The batch API, up to 100 instances per call.",
+        "RebootInstance": "One call per instance.",
+    }),
+    SIGNATURE_VERSION_TOKEN: ("The request signature version.", {
+        "v1": "HMAC-SHA1 RPC signature.",
+        "v3": "ACS3-HMAC-SHA256 signature.",
+    }),
+}
+
+
+def result_type_spec() -> dict[str, Any]:
+    """The object type of one ``results`` entry."""
+    return _result_type()
+
+
+def input_names() -> tuple[str, ...]:
+    return tuple(p.name for p in INPUTS)
+
+
+def defaults() -> dict[str, Any]:
+    """Input defaults Check fills in (``maxUnavailable`` and ``regionId`` have none here)."""
+    return {p.name: p.default for p in INPUTS if p.default is not None}

@@ -1,0 +1,108 @@
+"""Property values as the domain sees them: plain JSON-like data, plus two markers.
+
+``Secret(value)`` marks a value the user declared secret; ``UNKNOWN`` a value not known yet
+(Pulumi preview). The adapter converts wire envelopes to these and back, so every depth keeps
+its secretness, and the domain can compare values without caring about either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value. Its repr never shows the value."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+
+class _Unknown:
+    """The one unknown value (preview)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+def reveal(value: Any) -> Any:
+    """The value with every Secret unwrapped, at any depth. Unknowns stay."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, Mapping):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [reveal(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    """Whether a Secret appears anywhere in the value."""
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+def is_known(value: Any) -> bool:
+    """False if UNKNOWN appears anywhere in the value."""
+    if value is UNKNOWN:
+        return False
+    if isinstance(value, Secret):
+        return is_known(value.value)
+    if isinstance(value, Mapping):
+        return all(is_known(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(is_known(v) for v in value)
+    return True
+
+
+def canonical(value: Any) -> Any:
+    """A hashable, type-tagged form for comparing by content and type.
+
+    ``"1"`` and ``1`` differ, ``True`` and ``1`` differ, ``1`` and ``1.0`` do not (the wire has only
+    doubles). Secrets compare by their content, so a change of secretness alone is no change.
+    Keys whose value is None count as absent.
+    """
+    value = value.value if isinstance(value, Secret) else value
+    if value is None:
+        return ("null",)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("number", float(value))
+    if isinstance(value, str):
+        return ("string", value)
+    if isinstance(value, Mapping):
+        items = ((str(k), canonical(v)) for k, v in value.items() if reveal(v) is not None)
+        return ("map", tuple(sorted(items)))
+    if isinstance(value, list | tuple):
+        return ("list", tuple(canonical(v) for v in value))
+    if value is UNKNOWN:
+        return ("unknown",)
+    return ("other", repr(value))
+
+
+def wrap_like(template: Any, value: Any) -> Any:
+    """``value`` made secret when ``template`` (the input it derives from) holds any secret."""
+    return Secret(value) if contains_secret(template) else value

@@ -1,0 +1,258 @@
+"""The RebootTrigger lifecycle, independent of how Pulumi reaches it.
+
+The gRPC plugin (adapter/) and the dynamic provider (dynamic.py) both call these methods, so
+diffing, target selection and output building exist once. Values are domain values
+(``core.values``: Secret and UNKNOWN markers), outputs are a superset of inputs.
+
+Decisions are taken against the *recorded outputs* (the triggers last applied and
+``failedInstanceIds``), because after a partial failure the engine keeps the old inputs but the
+new outputs.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .core.checks import CheckFailure, check_inputs, trigger_changes
+from .core.clock import Clock, rfc3339
+from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
+from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
+from .core.values import UNKNOWN, canonical, is_known, reveal, wrap_like
+
+Progress = Callable[[ProgressEvent], None]
+
+
+class DryRunVerdicts(Protocol):
+    """What a dry run found (ecs.rounds.DryRunReport has this shape)."""
+
+    passed: list[InstanceOutcome]
+    warnings: list[InstanceOutcome]
+    failures: list[InstanceOutcome]
+    request_ids: list[str]
+
+
+class RebootBackend(Protocol):
+    """What the lifecycle needs from the ECS layer; the adapter passes the real one."""
+
+    def credentials_available(self) -> bool: ...
+
+    def run_round(
+        self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event
+    ) -> RoundResult: ...
+
+    def dry_run(self, instance_ids: Sequence[str], options: RoundOptions) -> DryRunVerdicts: ...
+
+
+class PreviewRejected(Exception):
+    """The preview's dry run found permanent problems; the message names each, with code and RequestId."""
+
+
+@dataclass
+class StepResult:
+    """Outputs of Create/Update. ``init_errors`` non-empty means a partial failure: the step fails
+    but the outputs must be saved (ErrorResourceInitFailed)."""
+
+    id: str
+    outputs: dict[str, Any]
+    init_errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    changed: bool
+    #: top-level property names that changed
+    diffs: list[str]
+    #: property path (``triggers.configHash``) -> "add" | "delete" | "update"
+    detailed: dict[str, str]
+
+
+_OUTPUT_NAMES = tuple(p.name for p in OUTPUTS)
+
+
+class TriggerLifecycle:
+    """Check, Diff, Create, Update, Read and Delete of ``ecsreboot:index:RebootTrigger``."""
+
+    def __init__(self, backend: RebootBackend, clock: Clock, new_id: Callable[[], str] | None = None) -> None:
+        self._backend = backend
+        self._clock = clock
+        self._new_id = new_id or (lambda: f"rt-{uuid.uuid4().hex[:16]}")
+
+    # --- Check / Diff ---------------------------------------------------------------------------
+
+    def check(
+        self, news: Mapping[str, Any], default_region: str | None
+    ) -> tuple[dict[str, Any], list[CheckFailure]]:
+        return check_inputs(news, default_region=default_region)
+
+    def diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+        """``olds`` are the recorded outputs, ``news`` the checked inputs. Never a replacement."""
+        detailed: dict[str, str] = {}
+        for key, kind in trigger_changes(olds.get("triggers"), news.get("triggers")).items():
+            detailed["triggers" if key == "*" else f"triggers.{key}"] = kind
+        for name in input_names():
+            if name == "triggers":
+                continue
+            old, new = olds.get(name), news.get(name)
+            if not is_known(new) or _differs(old, new):
+                detailed[name] = "add" if old is None else ("delete" if new is None else "update")
+        if reveal(olds.get("failedInstanceIds")):
+            detailed["failedInstanceIds"] = "update"  # a retry of the failed instances is pending
+        diffs = sorted({path.split(".", 1)[0] for path in detailed})
+        return DiffResult(bool(detailed), diffs, detailed)
+
+    # --- Create / Update ------------------------------------------------------------------------
+
+    def create(
+        self, inputs: Mapping[str, Any], *, preview: bool, timeout: float, progress: Progress,
+        cancel: threading.Event,
+    ) -> StepResult:
+        targets = list(reveal(inputs["instanceIds"])) if reveal(inputs.get("rebootOnCreate", True)) else []
+        base = {"rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
+        return self._step(self._new_id(), inputs, base, targets, preview=preview, timeout=timeout,
+                          progress=progress, cancel=cancel)
+
+    def update(
+        self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, preview: bool, timeout: float,
+        progress: Progress, cancel: threading.Event,
+    ) -> StepResult:
+        base = {k: olds[k] for k in _OUTPUT_NAMES if k in olds}
+        targets = self.targets(olds, news)
+        return self._step(id_, news, base, targets, preview=preview, timeout=timeout, progress=progress,
+                          cancel=cancel)
+
+    def targets(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Any]:
+        """Which instances an update reboots: all on a trigger change, else the recorded failures."""
+        ids = reveal(news.get("instanceIds"))
+        if ids is UNKNOWN:
+            return [UNKNOWN]
+        if trigger_changes(olds.get("triggers"), news.get("triggers")):
+            return list(ids)
+        failed = reveal(olds.get("failedInstanceIds")) or []
+        if failed is UNKNOWN:
+            return [UNKNOWN]
+        wanted = set(ids)
+        return [i for i in failed if i in wanted]
+
+    def _step(
+        self, id_: str, inputs: Mapping[str, Any], base: dict[str, Any], targets: list[Any], *,
+        preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
+    ) -> StepResult:
+        outputs = {**dict(inputs), **base}
+        if not targets:
+            outputs["failedInstanceIds"] = []
+            return StepResult(id_, outputs)
+        if preview:
+            return StepResult(id_, self._preview(inputs, outputs, targets, progress))
+        options = self._options(inputs, timeout)
+        ids = inputs["instanceIds"]
+        if options.dry_run:
+            report = self._backend.dry_run(targets, options)
+            outputs.update(
+                results=wrap_like(ids, [o.to_output() for o in _verdicts(report)]),
+                requestIds=list(report.request_ids), failedInstanceIds=[],
+            )
+            return StepResult(id_, outputs, [_describe_failures(report.failures)] if report.failures else [])
+        result = self._backend.run_round(targets, options, progress, cancel)
+        if any(o.ok for o in result.outcomes):
+            outputs["rebootCount"] = int(reveal(base.get("rebootCount")) or 0) + 1
+            outputs["lastRebootTime"] = rfc3339(self._clock.utcnow())
+        outputs.update(
+            results=wrap_like(ids, [o.to_output() for o in result.outcomes]),
+            requestIds=list(result.request_ids),
+            failedInstanceIds=wrap_like(ids, result.failed_ids),
+        )
+        return StepResult(id_, outputs, _round_errors(result))
+
+    def _preview(
+        self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress
+    ) -> dict[str, Any]:
+        """Never reboots. Checks the would-be reboot with DryRun when everything is known."""
+        for name in ("rebootCount", "lastRebootTime", "results", "requestIds", "failedInstanceIds"):
+            outputs[name] = UNKNOWN
+        if not all(is_known(inputs.get(k)) for k in ("regionId", "rebootApi", "forceReboot")) or not is_known(
+            targets
+        ):
+            progress(ProgressEvent("dry_run", "dry run skipped: some inputs are not known until apply"))
+            return outputs
+        if not self._backend.credentials_available():
+            progress(ProgressEvent("dry_run", "dry run skipped: no credentials configured"))
+            return outputs
+        report = self._backend.dry_run(targets, self._options(inputs, DEFAULT_TIMEOUT_SECONDS))
+        if report.failures:
+            raise PreviewRejected(_describe_failures(report.failures, report.request_ids))
+        for o in report.warnings:
+            progress(ProgressEvent("warning", f"{o.instance_id}: {o.code}: {o.message} (the reboot may fail "
+                                              "if this persists at apply time)"))
+        progress(ProgressEvent("dry_run", f"dry run passed for {len(report.passed)} of {len(targets)} "
+                                          f"instance(s) that would be rebooted"))
+        return outputs
+
+    def _options(self, inputs: Mapping[str, Any], timeout: float) -> RoundOptions:
+        plain = reveal(dict(inputs))
+        max_unavailable = plain.get("maxUnavailable")
+        return RoundOptions(
+            region_id=plain["regionId"],
+            force=bool(plain.get("forceReboot", False)),
+            batch_optimization=plain.get("batchOptimization", "AllTogether"),
+            api=plain.get("rebootApi", "RebootInstances"),
+            dry_run=bool(plain.get("dryRun", False)),
+            max_unavailable=int(max_unavailable) if max_unavailable is not None else None,
+            wait_for_running=bool(plain.get("waitForRunning", True)),
+            timeout=timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT_SECONDS,
+        )
+
+    # --- Read / Delete ---------------------------------------------------------------------------
+
+    def read(
+        self, id_: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(outputs, inputs) to record. Makes no API call: the state is the record of what was done.
+
+        With nothing recorded (``pulumi import``), the id names the instances: ``i-a,i-b``
+        (optionally ``region/i-a,i-b``); the adopted resource starts with no reboot done.
+        """
+        if outputs:
+            recorded_inputs = dict(inputs) or {k: v for k, v in outputs.items() if k in input_names()}
+            return dict(outputs), recorded_inputs
+        region, _, ids = id_.rpartition("/")
+        new_inputs: dict[str, Any] = {"instanceIds": [i for i in ids.split(",") if i]}
+        if region:
+            new_inputs["regionId"] = region
+        new_outputs = {**new_inputs, "rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
+        return new_outputs, new_inputs
+
+
+def _differs(old: Any, new: Any) -> bool:
+    return bool(canonical(old) != canonical(new))
+
+
+def _verdicts(report: DryRunVerdicts) -> list[InstanceOutcome]:
+    return [*report.passed, *report.warnings, *report.failures]
+
+
+def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequence[str] = ()) -> str:
+    shown = "; ".join(f"{o.instance_id}: {o.code}: {o.message}" for o in failures[:20])
+    more = f"; and {len(failures) - 20} more" if len(failures) > 20 else ""
+    rids = f" [RequestIds: {', '.join(request_ids[:5])}]" if request_ids else ""
+    return f"dry run failed for {len(failures)} instance(s): {shown}{more}{rids}"
+
+
+def _round_errors(result: RoundResult) -> list[str]:
+    if result.ok:
+        return []
+    reasons = []
+    if result.error:
+        reasons.append(result.error)
+    failed = result.failed_ids
+    if failed:
+        what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else "failed")
+        reasons.append(
+            f"{len(failed)} of {len(result.outcomes)} instance(s) not rebooted ({what}): "
+            f"{', '.join(failed[:20])}{' ...' if len(failed) > 20 else ''}. "
+            "Run `pulumi up` again to retry only these (failedInstanceIds)."
+        )
+    return reasons
