@@ -1,0 +1,88 @@
+"""The layers import one way: core <- ecs <- adapter; the emulator depends on core only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "provider" / "ecsreboot"
+
+
+def imports_of(path: Path, root: Path = PKG.parent) -> set[str]:
+    """Absolute module names imported by a file (relative imports resolved against ``root``)."""
+    tree = ast.parse(path.read_text())
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def files(sub: str) -> list[Path]:
+    target = PKG / sub
+    return sorted(target.rglob("*.py")) if target.is_dir() else [target]
+
+
+def project_imports(path: Path, root: Path = PKG.parent) -> set[str]:
+    return {m for m in imports_of(path, root) if m == "ecsreboot" or m.startswith("ecsreboot.")}
+
+
+RULES = {
+    # layer: allowed project prefixes
+    "core": ("ecsreboot.core",),
+    "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
+    "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
+    "lifecycle.py": ("ecsreboot.core",),
+    "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
+}
+THIRD_PARTY_FORBIDDEN = {
+    "core": ("grpc", "pulumi", "requests", "google", "http.server", "socketserver", "urllib.request"),
+    "ecs": ("grpc", "pulumi", "http.server", "socketserver"),
+    "emulator": ("grpc", "pulumi", "requests", "urllib.request", "http.client"),
+    "lifecycle.py": ("grpc", "pulumi", "requests"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(RULES))
+def test_project_imports_follow_the_layers(layer: str) -> None:
+    allowed = RULES[layer]
+    bad = {
+        f"{path.relative_to(PKG)}: {module}"
+        for path in files(layer)
+        for module in project_imports(path)
+        if module != "ecsreboot" and not module.startswith(allowed)
+    }
+    assert not bad, sorted(bad)
+
+
+@pytest.mark.parametrize("layer", sorted(THIRD_PARTY_FORBIDDEN))
+def test_third_party_imports_stay_in_their_layer(layer: str) -> None:
+    forbidden = THIRD_PARTY_FORBIDDEN[layer]
+    bad = {
+        f"{path.relative_to(PKG)}: {module}"
+        for path in files(layer)
+        for module in imports_of(path)
+        if module.split(".")[0] in {f.split(".")[0] for f in forbidden if "." not in f} or module in forbidden
+        or any(module.startswith(f + ".") for f in forbidden)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
+    """The rule can fail: a core module importing the adapter is caught."""
+    fake = tmp_path / "ecsreboot" / "core" / "probe.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("from ..adapter import server\n")
+    assert "ecsreboot.adapter" in project_imports(fake, tmp_path)
