@@ -14,7 +14,7 @@ def imports_of(path: Path, root: Path = PKG.parent) -> set[str]:
     """Absolute module names imported by a file (relative imports resolved against ``root``)."""
     tree = ast.parse(path.read_text())
     parts = list(path.relative_to(root).with_suffix("").parts)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]  # for pkg/__init__.py and pkg/mod.py alike, level 1 is pkg
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets as _secrets
 import signal
@@ -134,10 +135,10 @@ class Plugin:
 
     def stop(self) -> None:
         """Cancel (5 s), then SIGINT, then SIGKILL after 5 s; keeps stdout/stderr for leak checks."""
-        try:
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(grpc.RpcError):
             self.stub.Cancel(empty_pb2.Empty(), timeout=5)
-        except grpc.RpcError:
-            pass
         self.channel.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

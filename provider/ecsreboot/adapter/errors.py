@@ -3,7 +3,7 @@
 Deliberate codes, never UNKNOWN from an uncaught exception: invalid input -> INVALID_ARGUMENT,
 configuration -> FAILED_PRECONDITION, permission -> PERMISSION_DENIED, throttling and transport ->
 UNAVAILABLE, cancellation -> CANCELLED. A partly failed round travels as ErrorResourceInitFailed
-so the engine saves the new state.
+(with ABORTED) so the engine saves the new state.
 """
 
 from __future__ import annotations
@@ -78,14 +78,18 @@ def abort_init_failed(
     context: grpc.ServicerContext, id_: str, properties: struct_pb2.Struct, reasons: Sequence[str],
     inputs: struct_pb2.Struct | None = None,
 ) -> NoReturn:
-    """Fail the step but hand the engine the new state (ErrorResourceInitFailed)."""
+    """Fail the step but hand the engine the new state (ErrorResourceInitFailed).
+
+    The engine reads the detail whatever the code; ABORTED says "the round stopped part-way" and
+    keeps UNKNOWN (which the engine takes for a crash with possibly corrupt state) out of it.
+    """
     message = "; ".join(reasons) or "the reboot round did not complete"
     detail = provider_pb2.ErrorResourceInitFailed(id=id_, properties=properties, reasons=list(reasons))
     if inputs is not None:
         detail.inputs.CopyFrom(inputs)
-    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message)
+    status = status_pb2.Status(code=grpc.StatusCode.ABORTED.value[0], message=message)
     status.details.add().Pack(detail)
     context.abort_with_status(
-        _Status(grpc.StatusCode.UNKNOWN, message, (("grpc-status-details-bin", status.SerializeToString()),))
+        _Status(grpc.StatusCode.ABORTED, message, (("grpc-status-details-bin", status.SerializeToString()),))
     )
     raise AssertionError("unreachable")

@@ -30,7 +30,7 @@ from .properties import from_struct, to_struct
 from .schema import schema_json
 from .secrets import SecretScrubber
 
-BackendFactory = Callable[[cfg.ProviderConfig, threading.Event], RebootBackend]
+BackendFactory = Callable[[cfg.ProviderConfig], RebootBackend]
 R = TypeVar("R")
 
 _KINDS = {
@@ -86,7 +86,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def _configure(self, config: cfg.ProviderConfig) -> None:
         self._config = config
         self._scrub.add([config.access_key, config.secret_key, config.security_token])
-        backend = self._backend_factory(config, self.cancel)
+        backend = self._backend_factory(config)
         self._lifecycle = TriggerLifecycle(backend, SystemClock())
 
     def _decode(self, struct: Any) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""The ECS side of the plugin: one credentials provider, one rate limiter, one client per region.
+
+Built at Configure and shared by every resource step the engine runs concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from ..core.clock import Clock, SystemClock
+from ..core.errors import ConfigError
+from ..core.model import ProgressEvent, RoundOptions, RoundResult
+from ..ecs import (
+    ClientConfig,
+    CredentialsProvider,
+    DryRunReport,
+    EcsClient,
+    TokenBucket,
+    dry_run,
+    resolve_credentials,
+    run_round,
+)
+from .config import ProviderConfig
+
+
+class EcsBackend:
+    """Implements lifecycle.RebootBackend over the ECS client layer."""
+
+    def __init__(
+        self, config: ProviderConfig, *, environ: Mapping[str, str], home: Path, clock: Clock | None = None,
+    ) -> None:
+        self._config = config
+        self._environ = dict(environ)
+        self._home = home
+        self._clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._clients: dict[str, EcsClient] = {}
+        self._credentials: CredentialsProvider | None = None
+        rate = config.max_requests_per_second
+        # one bucket for the whole process: every region's client draws from it
+        self._limiter = TokenBucket(rate, clock=self._clock) if rate else None
+
+    def _credentials_provider(self) -> CredentialsProvider:
+        with self._lock:
+            if self._credentials is None:
+                c = self._config
+                self._credentials = resolve_credentials(
+                    environ=self._environ, home=self._home, access_key=c.access_key, secret_key=c.secret_key,
+                    security_token=c.security_token, profile=c.profile,
+                )
+            return self._credentials
+
+    def credentials_available(self) -> bool:
+        try:
+            self._credentials_provider()
+        except ConfigError:
+            return False
+        return True
+
+    def client(self, region_id: str) -> EcsClient:
+        credentials = self._credentials_provider()
+        with self._lock:
+            client = self._clients.get(region_id)
+            if client is None:
+                c = self._config
+                client = EcsClient(
+                    ClientConfig(region_id=region_id, endpoint=c.endpoint,
+                                 signature_version="v1" if c.signature_version == "v1" else "v3",
+                                 max_retries=c.max_retries, request_timeout=c.request_timeout,
+                                 max_requests_per_second=c.max_requests_per_second),
+                    credentials, clock=self._clock, limiter=self._limiter,
+                )
+                self._clients[region_id] = client
+            return client
+
+    def run_round(
+        self, instance_ids: Sequence[str], options: RoundOptions, progress: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
+    ) -> RoundResult:
+        return run_round(self.client(options.region_id), list(instance_ids), options, progress=progress,
+                         cancel=cancel, clock=self._clock)
+
+    def dry_run(self, instance_ids: Sequence[str], options: RoundOptions) -> DryRunReport:
+        return dry_run(self.client(options.region_id), list(instance_ids), options)
+
+
+def make_backend(config: ProviderConfig) -> EcsBackend:
+    """The production backend: the plugin process's environment and home directory."""
+    return EcsBackend(config, environ=os.environ, home=Path.home())
