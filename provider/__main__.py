@@ -5,6 +5,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ecsreboot.adapter.server import main  # noqa: E402 - the path above must come first
+from ecsreboot.adapter.server import main
 
 sys.exit(main())

@@ -1,0 +1,150 @@
+"""The admin JSON API under ``/_emulator/``: no signature required (it only listens on loopback).
+
+==========  ========================  ==================================================================
+method      path                      body -> answer
+==========  ========================  ==================================================================
+GET         /_emulator/instances      ``?region=R`` optional -> ``{"instances": [{instanceId, region,
+                                      status, locks, expired, reboots}]}``
+POST        /_emulator/instances      ``{count, region?, status?}`` -> ``{"instanceIds": [...]}``
+POST        /_emulator/status         ``{instanceId, status?, lock?, expired?}`` -> ``{"instance": {...}}``;
+                                      ``lock`` is a LockReason (``"security"``) or null to clear all locks
+POST        /_emulator/faults         ``{kind, action?, count?, probability?, code?, status?, message?,
+                                      seconds?, retryAfterMs?}`` -> ``{"fault": {...}}``
+GET         /_emulator/faults         -> ``{"faults": [...]}`` (those not used up)
+DELETE      /_emulator/faults         -> ``{"ok": true}``
+GET         /_emulator/requests       -> ``{"requests": [{time, requestId, action, method, params,
+                                      signatureVersion, status, code, fault}]}`` (no credentials)
+GET         /_emulator/reboots        -> ``{"<instance id>": <real reboots>, ...}``
+POST        /_emulator/reset          -> ``{"ok": true}``: initial instances, no faults, empty log
+GET/POST    /_emulator/config         ``{latency?, durations?: {"Stopping": s, "Starting": s}}``
+                                      -> ``{"latency": s, "durations": {...}}``
+==========  ========================  ==================================================================
+
+Bad input answers 400, an unknown instance 404, each with ``{"error": "<reason>"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .faults import Fault
+from .service import EmulatorService
+
+PREFIX = "/_emulator"
+Json = dict[str, Any]
+Route = Callable[[EmulatorService, Json, dict[str, list[str]]], Json]
+
+
+def handle_admin(service: EmulatorService, method: str, target: str, body: bytes) -> tuple[int, Json]:
+    """(HTTP status, JSON answer) for one admin request."""
+    url = urlsplit(target)
+    name = url.path[len(PREFIX):].strip("/")
+    route = _ROUTES.get((method.upper(), name))
+    if route is None:
+        known = any(n == name for _, n in _ROUTES)
+        return (405 if known else 404), {"error": f"no admin route {method} {url.path}"}
+    try:
+        payload = json.loads(body) if body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ValueError("the body must be a JSON object")
+        return 200, route(service, payload, parse_qs(url.query))
+    except KeyError as exc:
+        return 404, {"error": str(exc.args[0]) if exc.args else "not found"}
+    except (ValueError, TypeError) as exc:
+        return 400, {"error": str(exc)}
+    except Exception as exc:  # an emulator bug: report it rather than drop the connection
+        return 500, {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _list_instances(service: EmulatorService, _: Json, query: dict[str, list[str]]) -> Json:
+    region = query.get("region", [None])[0]
+    return {"instances": [v.to_dict() for v in service.backend.instances(region)]}
+
+
+def _add_instances(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    count = int(body.get("count", 1))
+    ids = service.backend.add_instances(count, body.get("region") or service.region, body.get("status") or "Running")
+    return {"instanceIds": ids}
+
+
+def _set_status(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    backend, iid = service.backend, body.get("instanceId")
+    if not isinstance(iid, str):
+        raise ValueError("instanceId is required")
+    backend.instance(iid)  # 404 before changing anything
+    if body.get("status"):
+        backend.set_status(iid, body["status"])
+    if "lock" in body:
+        if body["lock"]:
+            backend.lock(iid, str(body["lock"]), str(body.get("lockMessage") or ""))
+        else:
+            backend.unlock(iid)
+    if "expired" in body:
+        backend.expire(iid, bool(body["expired"]))
+    return {"instance": backend.instance(iid).to_dict()}
+
+
+def _add_fault(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    fault = Fault(
+        kind=body.get("kind", ""),
+        action=body.get("action"),
+        count=body.get("count"),
+        probability=body.get("probability"),
+        code=body.get("code") or "",
+        status=int(body.get("status") or 0),
+        message=body.get("message") or "",
+        seconds=float(body.get("seconds") or 0.0),
+        retry_after_ms=body.get("retryAfterMs"),
+    )
+    return {"fault": service.faults.add(fault).to_dict()}
+
+
+def _list_faults(service: EmulatorService, _: Json, __: dict[str, list[str]]) -> Json:
+    return {"faults": [f.to_dict() for f in service.faults.active()]}
+
+
+def _clear_faults(service: EmulatorService, _: Json, __: dict[str, list[str]]) -> Json:
+    service.faults.clear()
+    return {"ok": True}
+
+
+def _requests(service: EmulatorService, _: Json, __: dict[str, list[str]]) -> Json:
+    return {"requests": service.requests()}
+
+
+def _reboots(service: EmulatorService, _: Json, __: dict[str, list[str]]) -> Json:
+    return dict(service.backend.reboot_counts())
+
+
+def _reset(service: EmulatorService, _: Json, __: dict[str, list[str]]) -> Json:
+    service.reset()
+    return {"ok": True}
+
+
+def _config(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    if "latency" in body:
+        latency = float(body["latency"])
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
+        service.latency = latency
+    if "durations" in body:
+        service.backend.set_durations({str(k): float(v) for k, v in dict(body["durations"]).items()})
+    return {"latency": service.latency, "durations": service.backend.durations()}
+
+
+_ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "instances"): _list_instances,
+    ("POST", "instances"): _add_instances,
+    ("POST", "status"): _set_status,
+    ("POST", "faults"): _add_fault,
+    ("GET", "faults"): _list_faults,
+    ("DELETE", "faults"): _clear_faults,
+    ("GET", "requests"): _requests,
+    ("GET", "reboots"): _reboots,
+    ("POST", "reset"): _reset,
+    ("GET", "config"): _config,
+    ("POST", "config"): _config,
+}

@@ -1,0 +1,297 @@
+"""The fake ECS cloud: regions, instances and their status machine. No HTTP here.
+
+An instance's status advances lazily: it is recomputed from the injected clock whenever it is read
+(moto's ManagedState, made deterministic), so a ``FakeClock`` drives every transition in unit tests.
+A reboot walks ``Running -> Stopping -> Starting -> Running``, each transitional status lasting its
+configured duration (seconds).
+
+Errors are raised as core ``ApiError`` subclasses carrying the documented code and HTTP status of the
+action; the caller (the responses layer) adds the RequestId. Every public method takes the one lock,
+so the threaded HTTP server can share one backend.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+import string
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ecsreboot.core.clock import Clock, SystemClock
+from ecsreboot.core.operations import MAX_INSTANCES_PER_CALL
+from ecsreboot.core.status import InstanceStatus
+
+from .records import MESSAGES, InstanceView, Page, RebootResult, decode_token, encode_token, error
+
+Status = InstanceStatus
+DEFAULT_DURATIONS: Mapping[str, float] = {"Pending": 1.0, "Stopping": 2.0, "Starting": 3.0}
+DEFAULT_REGION = "cn-hangzhou"
+#: where each transitional status goes once its duration has elapsed
+_NEXT: Mapping[Status, Status] = {
+    Status.PENDING: Status.RUNNING,
+    Status.STOPPING: Status.STARTING,
+    Status.STARTING: Status.RUNNING,
+}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass
+class _Instance:
+    instance_id: str
+    region: str
+    status: Status
+    since: float  # clock.monotonic() when ``status`` began
+    created: _dt.datetime
+    locks: dict[str, str] = field(default_factory=dict)  # LockReason -> LockMsg
+    expired: bool = False
+    reboots: int = 0
+
+
+class Ecs:
+    """All regions of one fake account. ``durations`` maps status names to seconds."""
+
+    def __init__(
+        self, clock: Clock | None = None, durations: Mapping[str, float] | None = None, *, seed: int = 0
+    ) -> None:
+        self._clock: Clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._seed = seed
+        self._durations: dict[str, float] = dict(DEFAULT_DURATIONS)
+        self.set_durations(durations or {})
+        self._rng = random.Random(seed)
+        self._by_id: dict[str, _Instance] = {}  # insertion order is the listing order
+
+    # --- admin ---------------------------------------------------------------------------------
+
+    def set_durations(self, durations: Mapping[str, float]) -> None:
+        """Change how long transitional statuses last (``{"Stopping": 2.0, "Starting": 3.0}``)."""
+        with self._lock:
+            for name, seconds in durations.items():
+                status = Status(name)
+                if status not in _NEXT or seconds < 0:
+                    raise ValueError(f"no duration can be set for {name!r} (or negative: {seconds})")
+                self._durations[status.value] = float(seconds)
+
+    def durations(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._durations)
+
+    def add_instances(
+        self, count: int, region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING
+    ) -> list[str]:
+        """Create ``count`` instances; ids are ``i-`` + 20 lowercase alnum, deterministic from the seed."""
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        with self._lock:
+            now, wall = self._clock.monotonic(), self._clock.utcnow()
+            ids = []
+            for _ in range(count):
+                iid = self._new_id()
+                self._by_id[iid] = _Instance(iid, region, Status(status), now, wall)
+                ids.append(iid)
+            return ids
+
+    def set_status(self, instance_id: str, status: Status | str) -> None:
+        """Force a status; a transitional one then advances from now as usual."""
+        with self._lock:
+            inst = self._get(instance_id)
+            inst.status, inst.since = Status(status), self._clock.monotonic()
+
+    def lock(self, instance_id: str, reason: str = "security", message: str = "") -> None:
+        """Add an OperationLock (``security`` blocks reboots, as on the real service)."""
+        with self._lock:
+            self._get(instance_id).locks[reason] = message or f"The instance is locked ({reason})."
+
+    def unlock(self, instance_id: str, reason: str | None = None) -> None:
+        """Remove one lock reason, or all of them when ``reason`` is None."""
+        with self._lock:
+            locks = self._get(instance_id).locks
+            if reason is None:
+                locks.clear()
+            else:
+                locks.pop(reason, None)
+
+    def expire(self, instance_id: str, expired: bool = True) -> None:
+        """Mark a (prepaid) instance expired or in arrears, or clear that."""
+        with self._lock:
+            self._get(instance_id).expired = expired
+
+    def reset(self) -> None:
+        """Forget every instance; the id generator starts over, so ids repeat after a reset."""
+        with self._lock:
+            self._by_id.clear()
+            self._rng = random.Random(self._seed)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def instance(self, instance_id: str) -> InstanceView:
+        """Snapshot of one instance; KeyError if unknown."""
+        with self._lock:
+            return self._view(self._get(instance_id), self._clock.monotonic())
+
+    def instances(self, region: str | None = None) -> list[InstanceView]:
+        with self._lock:
+            now = self._clock.monotonic()
+            return [self._view(i, now) for i in self._by_id.values() if region in (None, i.region)]
+
+    def instance_ids(self, region: str | None = None) -> list[str]:
+        return [v.instance_id for v in self.instances(region)]
+
+    def reboot_counts(self) -> dict[str, int]:
+        """Real reboots per instance (dry runs and failed attempts do not count); every instance listed."""
+        with self._lock:
+            return {i.instance_id: i.reboots for i in self._by_id.values()}
+
+    # --- operations ----------------------------------------------------------------------------------
+
+    def reboot_instances(
+        self,
+        region: str,
+        ids: Sequence[str],
+        force: bool = False,
+        batch_optimization: str = "AllTogether",
+        dry_run: bool = False,
+    ) -> list[RebootResult]:
+        """RebootInstances. AllTogether: the first failing instance fails the call, nothing reboots.
+        SuccessFirst: one result per instance; with ``dry_run`` it always answers DRYRUN.SUCCESS
+        (the documented quirk: that dry run proves nothing). ``force`` is accepted and does not change
+        the timing.
+        """
+        action = "RebootInstances"
+        if len(ids) > MAX_INSTANCES_PER_CALL:
+            raise error(action, "InvalidParameter.TooManyInstanceIds")
+        if not ids:
+            raise error(action, "MissingParameter", 'The input parameter "InstanceId" is not supplied.')
+        if batch_optimization not in ("AllTogether", "SuccessFirst"):
+            raise error(action, "InvalidParameter", 'The specified parameter "BatchOptimization" is not valid.')
+        with self._lock:
+            now = self._clock.monotonic()
+            if batch_optimization == "SuccessFirst":
+                if dry_run:
+                    raise error(action, "DRYRUN.SUCCESS")
+                return [self._try_reboot(region, iid, now) for iid in ids]
+            unique = list(dict.fromkeys(ids))
+            for iid in unique:
+                problem = self._problem(self._find(iid, region), now)
+                if problem:
+                    raise error(action, problem, f"InstanceId: {iid}")
+            if dry_run:
+                raise error(action, "DRYRUN.SUCCESS")
+            return [self._reboot(self._by_id[iid], now) for iid in unique]
+
+    def reboot_instance(
+        self, instance_id: str, force_stop: bool = False, dry_run: bool = False, region: str | None = None
+    ) -> RebootResult:
+        """RebootInstance. ``region`` is optional (the new SDK does not send RegionId): without it the
+        instance is looked up in every region. A passing dry run answers DryRunOperation.
+        """
+        action = "RebootInstance"
+        with self._lock:
+            now = self._clock.monotonic()
+            inst = self._find(instance_id, region)
+            problem = self._problem(inst, now)
+            if problem:
+                raise error(action, problem)
+            if dry_run:
+                raise error(action, "DryRunOperation")
+            assert inst is not None  # _problem reports a missing instance
+            return self._reboot(inst, now)
+
+    def describe_instance_status(
+        self, region: str, ids: Sequence[str] | None = None, page_number: int = 1, page_size: int = 10
+    ) -> Page:
+        """Statuses of the region's instances (only ``ids`` when given; unknown ids are left out)."""
+        return self._page(self._select(region, ids, None), (page_number - 1) * page_size, page_size)
+
+    def describe_instances(
+        self,
+        region: str,
+        ids: Sequence[str] | None = None,
+        status: str | None = None,
+        page_number: int = 1,
+        page_size: int = 10,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> Page:
+        """Full records. Paged by PageNumber/PageSize, or by MaxResults + NextToken when either is given."""
+        size = max_results or page_size
+        offset = decode_token(next_token) if next_token else (page_number - 1) * page_size
+        return self._page(self._select(region, ids, status), offset, size)
+
+    # --- internals ------------------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        while True:
+            iid = "i-" + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(20))
+            if iid not in self._by_id:
+                return iid
+
+    def _get(self, instance_id: str) -> _Instance:
+        try:
+            return self._by_id[instance_id]
+        except KeyError:
+            raise KeyError(f"unknown instance {instance_id}") from None
+
+    def _find(self, instance_id: str, region: str | None) -> _Instance | None:
+        inst = self._by_id.get(instance_id)
+        return inst if inst is not None and region in (None, inst.region) else None
+
+    def _advance(self, inst: _Instance, now: float) -> None:
+        # Walk forward as many transitions as the elapsed time covers; ``since`` moves by exact
+        # durations so that reading often or rarely gives the same answer.
+        while inst.status in _NEXT:
+            duration = self._durations[inst.status.value]
+            if now - inst.since < duration:
+                return
+            inst.since += duration
+            inst.status = _NEXT[inst.status]
+
+    def _problem(self, inst: _Instance | None, now: float) -> str | None:
+        """The error code that stops a reboot of ``inst``, in the order the service checks."""
+        if inst is None:
+            return "InvalidInstanceId.NotFound"
+        self._advance(inst, now)
+        if "security" in inst.locks:
+            return "InstanceLockedForSecurity"
+        if inst.expired:
+            return "InstanceExpiredOrInArrears"
+        if inst.status is not Status.RUNNING:
+            return "IncorrectInstanceStatus"
+        return None
+
+    def _reboot(self, inst: _Instance, now: float) -> RebootResult:
+        previous = inst.status.value
+        inst.status, inst.since = Status.STOPPING, now
+        inst.reboots += 1
+        return RebootResult(inst.instance_id, "200", "success", previous, inst.status.value)
+
+    def _try_reboot(self, region: str, instance_id: str, now: float) -> RebootResult:
+        inst = self._find(instance_id, region)
+        problem = self._problem(inst, now)
+        if problem is None and inst is not None:
+            return self._reboot(inst, now)
+        status = inst.status.value if inst is not None else ""
+        return RebootResult(instance_id, problem or "", MESSAGES.get(problem or "", ""), status, status)
+
+    def _view(self, inst: _Instance, now: float) -> InstanceView:
+        self._advance(inst, now)
+        return InstanceView(
+            inst.instance_id, inst.region, inst.status.value, tuple(inst.locks.items()),
+            inst.expired, inst.reboots, inst.created, inst.since,
+        )
+
+    def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:
+        wanted = set(ids) if ids is not None else None
+        views = self.instances(region)
+        return [
+            v for v in views
+            if (wanted is None or v.instance_id in wanted) and status in (None, v.status)
+        ]
+
+    def _page(self, views: list[InstanceView], offset: int, size: int) -> Page:
+        end = offset + size
+        token = encode_token(end) if end < len(views) else ""
+        return Page(views[offset:end], len(views), offset // size + 1, size, token)
+

@@ -1,0 +1,103 @@
+"""Values the backend hands out, the service's error messages, and the paging token format."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ecsreboot.core.errors import ApiError, api_error
+from ecsreboot.core.operations import MAX_INSTANCES_PER_CALL, http_status_of
+
+_TOKEN_PREFIX = "ecsreboot-emulator:"
+
+MESSAGES: Mapping[str, str] = {
+    "InvalidInstanceId.NotFound": "The specified InstanceId does not exist.",
+    "IncorrectInstanceStatus": "The current status of the resource does not support this operation.",
+    "InstanceLockedForSecurity": "The specified operation is denied as your instance is locked for security reasons.",
+    "InstanceExpiredOrInArrears": "The specified operation is denied as your prepay instance is expired "
+    "(prepay mode) or in arrears (afterpay mode).",
+    "DRYRUN.SUCCESS": "This request is a dryrun request with successful result.",
+    "DryRunOperation": "Request validation has been passed with DryRun flag set.",
+    "InvalidParameter.TooManyInstanceIds": f"The number of instance IDs exceeds the upper limit of "
+    f"{MAX_INSTANCES_PER_CALL}.",
+}
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """A read-only snapshot of one instance, status already advanced to now."""
+
+    instance_id: str
+    region: str
+    status: str
+    locks: tuple[tuple[str, str], ...]
+    expired: bool
+    reboots: int
+    created: _dt.datetime
+    status_changed_at: float
+
+    def to_dict(self) -> dict[str, object]:
+        """camelCase JSON shape for the admin API."""
+        return {
+            "instanceId": self.instance_id,
+            "region": self.region,
+            "status": self.status,
+            "locks": [r for r, _ in self.locks],
+            "expired": self.expired,
+            "reboots": self.reboots,
+        }
+
+
+@dataclass(frozen=True)
+class RebootResult:
+    """One ``InstanceResponse`` of RebootInstances. ``code`` is ``"200"`` on success."""
+
+    instance_id: str
+    code: str
+    message: str
+    previous_status: str
+    current_status: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {
+            "Code": self.code,
+            "Message": self.message,
+            "InstanceId": self.instance_id,
+            "PreviousStatus": self.previous_status,
+            "CurrentStatus": self.current_status,
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a describe call. ``next_token`` is ``""`` on the last page."""
+
+    items: list[InstanceView]
+    total: int
+    page_number: int
+    page_size: int
+    next_token: str
+
+
+def error(action: str, code: str, detail: str = "") -> ApiError:
+    """The ApiError the service answers for ``code`` (documented message and HTTP status)."""
+    known = MESSAGES.get(code, "")
+    message = f"{known} {detail}" if known and detail else known or detail or code
+    return api_error(code, message, "", http_status_of(action, code), action=action)
+
+
+def encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{offset}".encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        if text.startswith(_TOKEN_PREFIX) and text[len(_TOKEN_PREFIX):].isdigit():
+            return int(text[len(_TOKEN_PREFIX):])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise error("DescribeInstances", "InvalidParameter", 'The specified parameter "NextToken" is not valid.')

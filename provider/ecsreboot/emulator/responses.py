@@ -1,0 +1,104 @@
+"""One function per API action: wire parameters in, answer body out. No state of its own.
+
+Each function validates the merged query/form parameters against ``core.operations.OPERATIONS``
+(so the emulator refuses what the real service refuses, with the same codes), calls the backend and
+returns the body as a dict, without ``RequestId`` (the wire layer adds it). Errors propagate as
+``ApiError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ecsreboot.core.errors import ApiError, api_error
+from ecsreboot.core.operations import OPERATIONS, decode_params
+
+from .backend import Ecs
+from .records import InstanceView, Page
+
+Body = dict[str, Any]
+Handler = Callable[[Ecs, Mapping[str, str]], Body]
+
+_FAR_FUTURE = "2099-12-31T15:59Z"
+
+
+def reboot_instances(backend: Ecs, params: Mapping[str, str]) -> Body:
+    v = decode_params(OPERATIONS["RebootInstances"], params)
+    results = backend.reboot_instances(
+        v["RegionId"], v["InstanceId"], force=v["ForceReboot"],
+        batch_optimization=v["BatchOptimization"], dry_run=v["DryRun"],
+    )
+    return {"InstanceResponses": {"InstanceResponse": [r.to_wire() for r in results]}}
+
+
+def reboot_instance(backend: Ecs, params: Mapping[str, str]) -> Body:
+    v = decode_params(OPERATIONS["RebootInstance"], params)
+    # RegionId is not a parameter of RebootInstance, but the old SDK always sends it: honour it when present.
+    backend.reboot_instance(
+        v["InstanceId"], force_stop=v["ForceStop"], dry_run=v["DryRun"], region=params.get("RegionId") or None
+    )
+    return {}
+
+
+def describe_instance_status(backend: Ecs, params: Mapping[str, str]) -> Body:
+    v = decode_params(OPERATIONS["DescribeInstanceStatus"], params)
+    page = backend.describe_instance_status(
+        v["RegionId"], v.get("InstanceId"), page_number=v["PageNumber"], page_size=v["PageSize"]
+    )
+    statuses = [{"InstanceId": i.instance_id, "Status": i.status} for i in page.items]
+    return {"InstanceStatuses": {"InstanceStatus": statuses}, **_paging(page)}
+
+
+def describe_instances(backend: Ecs, params: Mapping[str, str]) -> Body:
+    v = decode_params(OPERATIONS["DescribeInstances"], params)
+    page = backend.describe_instances(
+        v["RegionId"], v.get("InstanceIds"), status=v.get("Status"), page_number=v["PageNumber"],
+        page_size=v["PageSize"], max_results=v.get("MaxResults"), next_token=v.get("NextToken") or None,
+    )
+    return {"Instances": {"Instance": [instance_record(i) for i in page.items]}, **_paging(page),
+            "NextToken": page.next_token}
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "RebootInstances": reboot_instances,
+    "RebootInstance": reboot_instance,
+    "DescribeInstanceStatus": describe_instance_status,
+    "DescribeInstances": describe_instances,
+}
+
+
+def dispatch(backend: Ecs, action: str, params: Mapping[str, str]) -> Body:
+    """Run ``action``; unknown actions answer ``InvalidAction.NotFound`` (404) as the service does."""
+    handler = HANDLERS.get(action)
+    if handler is None:
+        raise not_found_action(action)
+    return handler(backend, params)
+
+
+def not_found_action(action: str) -> ApiError:
+    shown = action or "(none)"
+    return api_error("InvalidAction.NotFound", f"Specified api is not found, please check your url and method. "
+                     f"Action: {shown}", "", 404, action=action)
+
+
+def instance_record(view: InstanceView) -> Body:
+    """A DescribeInstances ``Instance`` record: the fields a reboot tool reads, plus a few for realism."""
+    created = view.created.strftime("%Y-%m-%dT%H:%MZ")
+    return {
+        "InstanceId": view.instance_id,
+        "InstanceName": f"emulated-{view.instance_id[2:10]}",
+        "HostName": f"emulated-{view.instance_id[2:10]}",
+        "RegionId": view.region,
+        "ZoneId": f"{view.region}-h",
+        "Status": view.status,
+        "InstanceType": "ecs.g7.large",
+        "InstanceChargeType": "PrePaid" if view.expired else "PostPaid",
+        "CreationTime": created,
+        "ExpiredTime": created if view.expired else _FAR_FUTURE,
+        "OperationLocks": {"LockReason": [{"LockReason": r, "LockMsg": m} for r, m in view.locks]},
+    }
+
+
+def _paging(page: Page) -> Body:
+    return {"TotalCount": page.total, "PageNumber": page.page_number, "PageSize": page.page_size}
