@@ -1,0 +1,1 @@
+"""Tests of the generated Python SDK (sdk/python) and of its generator."""
