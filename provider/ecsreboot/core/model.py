@@ -52,6 +52,9 @@ class RoundOptions:
     timeout: float = 600.0
     #: parallel calls for the single-instance API and for polling
     concurrency: int = 8
+    #: status polling while waiting for Running: first interval and cap (seconds), growing x1.5
+    poll_interval: float = 1.0
+    poll_max_interval: float = 10.0
 
 
 ProgressKind = Literal["wave_started", "rebooted", "waiting", "wave_done", "dry_run", "retry", "warning"]
@@ -84,9 +87,15 @@ class RoundResult:
     cancelled: bool = False
     #: a round-level error (AllTogether refused, credentials...) as text for the user
     error: str | None = None
+    #: a dry run only checked (``outcomes`` carry the DryRun verdict codes, nothing was rebooted);
+    #: then ``failed_ids`` are the instances whose check failed (warnings are not failures)
+    dry_run: bool = False
+    dry_run_failures: list[str] = field(default_factory=list)
 
     @property
     def failed_ids(self) -> list[str]:
+        if self.dry_run:
+            return list(self.dry_run_failures)
         back = set(self.not_back)
         return [o.instance_id for o in self.outcomes if not o.ok or o.instance_id in back]
 

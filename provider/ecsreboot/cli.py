@@ -1,0 +1,268 @@
+"""``ecsreboot``: the command line. Parses arguments and calls the layers below; no logic of its own.
+
+``ecsreboot reboot ... INSTANCE_ID...`` runs one reboot round with the same engine as the resource.
+Credentials come from the environment, ``~/.aliyun/config.json`` (``--profile``) or Alibaba's default
+chain, never from flags. Exit status: 0 when every instance was rebooted (and is Running again
+unless ``--no-wait``; for ``--dry-run``, when no check failed), 1 otherwise, 2 for usage and
+configuration errors, 130 when interrupted. Errors are one line on stderr, never a traceback.
+``ecsreboot emulator ...`` and ``ecsreboot schema`` delegate to the emulator and the adapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .core.clock import SystemClock
+from .core.errors import ConfigError, EcsError
+from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
+from .ecs import ClientConfig, EcsClient, resolve_credentials, run_round
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+REGION_VARIABLES = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
+ENDPOINT_VARIABLE = "ECSREBOOT_ENDPOINT"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecsreboot", description="Reboot Alibaba Cloud ECS instances.")
+    subs = parser.add_subparsers(dest="command", required=True, metavar="{reboot,emulator,schema}")
+    r = subs.add_parser("reboot", help="reboot instances (one round, as the RebootTrigger resource does)")
+    r.add_argument("instance_ids", nargs="+", metavar="INSTANCE_ID")
+    r.add_argument("--region", help=f"region id (default: ${REGION_VARIABLES[0]}, then ${REGION_VARIABLES[1]})")
+    r.add_argument("--force", action="store_true", help="ForceReboot / ForceStop")
+    r.add_argument("--batch-optimization", choices=BATCH_OPTIMIZATIONS, default="AllTogether")
+    r.add_argument("--api", choices=REBOOT_APIS, default="RebootInstances")
+    r.add_argument("--dry-run", action="store_true", help="only check with the API's DryRun; reboot nothing")
+    r.add_argument("--max-unavailable", type=_positive_int, metavar="K", help="rolling: at most K at once")
+    r.add_argument("--no-wait", action="store_true", help="do not wait for Running after the last wave")
+    r.add_argument("--timeout", type=_positive_float, default=600.0, metavar="S", help="whole round (s)")
+    r.add_argument("--endpoint", metavar="URL", help=f"ECS endpoint URL (default: ${ENDPOINT_VARIABLE}, "
+                   "then https://ecs.<region>.aliyuncs.com)")
+    r.add_argument("--signature-version", choices=("v1", "v3"), default="v3")
+    r.add_argument("--output", choices=("table", "json"), default="table")
+    r.add_argument("--max-retries", type=_non_negative_int, default=5, metavar="N")
+    r.add_argument("--max-requests-per-second", type=_positive_float, metavar="R")
+    r.add_argument("--profile", help="profile of ~/.aliyun/config.json")
+    subs.add_parser("emulator", help="serve a local ECS API emulator (see `ecsreboot emulator --help`)",
+                    add_help=False)
+    subs.add_parser("schema", help="print the Pulumi package schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ecsreboot`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["emulator"]:
+            return _emulator(args[1:])
+        if args[:1] == ["schema"]:
+            return _schema()
+        ns = build_parser().parse_args(args)  # exits 2 with a usage line on bad input
+        return _reboot(ns, os.environ, Path.home(), sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except EcsError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except Exception as exc:  # the promise is one clear line, never a traceback
+        _error(f"unexpected {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+
+
+def _error(message: str) -> None:
+    print(f"ecsreboot: error: {message}", file=sys.stderr)
+
+
+def _emulator(argv: list[str]) -> int:
+    from .emulator.__main__ import main as emulator_main
+
+    return int(emulator_main(argv) or 0)
+
+
+def _schema() -> int:
+    try:
+        from .adapter.schema import schema_json
+    except ImportError as exc:
+        raise ConfigError(f"the schema is not available in this build ({exc})") from None
+    sys.stdout.write(schema_json())
+    return EXIT_OK
+
+
+def _first(environ: Mapping[str, str], names: Sequence[str]) -> str | None:
+    return next((environ[n].strip() for n in names if environ.get(n, "").strip()), None)
+
+
+def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out: TextIO, err: TextIO) -> int:
+    region = ns.region or _first(environ, REGION_VARIABLES)
+    if not region:
+        raise ConfigError(f"no region: pass --region or set {REGION_VARIABLES[0]}")
+    bad = [i for i in ns.instance_ids if not i.strip() or any(c.isspace() or c == "," for c in i)]
+    if bad:
+        raise ConfigError(f"not an instance id: {bad[0]!r} (give ids separated by spaces)")
+    config = ClientConfig(
+        region_id=region, endpoint=ns.endpoint or _first(environ, [ENDPOINT_VARIABLE]),
+        signature_version=ns.signature_version, max_retries=ns.max_retries,
+        max_requests_per_second=ns.max_requests_per_second)
+    credentials = resolve_credentials(environ=environ, home=home, profile=ns.profile)
+    options = RoundOptions(
+        region_id=region, force=ns.force, batch_optimization=ns.batch_optimization, api=ns.api,
+        dry_run=ns.dry_run, max_unavailable=ns.max_unavailable, wait_for_running=not ns.no_wait,
+        timeout=ns.timeout)
+    with EcsClient(config, credentials) as client:
+        result = _run(client, ns.instance_ids, options, _Progress(err))
+    if ns.output == "json":
+        print(json.dumps(result_json(result), indent=2), file=out)
+    else:
+        print(result_table(result, waited=options.wait_for_running), file=out)
+    print(summary(result), file=err)
+    if result.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Progress) -> RoundResult:
+    """The round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly."""
+    cancel = threading.Event()
+    box: dict[str, RoundResult | BaseException] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run_round(client, ids, options, progress=progress, cancel=cancel, clock=SystemClock())
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="ecsreboot-round", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        cancel.set()
+        progress.line("cancelling ...")
+        worker.join()
+    progress.finish()
+    outcome = box.get("error") or box["result"]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+class _Progress:
+    """Progress on a terminal only; ephemeral lines overwrite each other with ``\\r``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._dangling = False
+        self._lock = threading.Lock()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.ephemeral:
+            self._write(f"\r{event.message}\x1b[K", dangling=True)
+        else:
+            self.line(event.message)
+
+    def line(self, message: str) -> None:
+        self._write(("\r\x1b[K" if self._dangling else "") + message + "\n", dangling=False)
+
+    def finish(self) -> None:
+        if self._dangling:
+            self._write("\r\x1b[K", dangling=False)
+
+    def _write(self, text: str, *, dangling: bool) -> None:
+        if not self._tty:
+            return
+        with self._lock:
+            self._stream.write(text)
+            self._stream.flush()
+            self._dangling = dangling
+
+
+def result_json(result: RoundResult) -> dict[str, object]:
+    """The machine-readable result (camelCase, like the resource's outputs)."""
+    return {
+        "ok": result.ok,
+        "dryRun": result.dry_run,
+        "results": [o.to_output() for o in result.outcomes],
+        "requestIds": result.request_ids,
+        "failedInstanceIds": result.failed_ids,
+        "notRunningAgain": result.not_back,
+        "timedOut": result.timed_out,
+        "cancelled": result.cancelled,
+        "error": result.error,
+    }
+
+
+def result_table(result: RoundResult, *, waited: bool) -> str:
+    """One row per instance: id, code, previous -> current status, Running again, message."""
+    not_back = set(result.not_back)
+    rows = [("INSTANCE", "CODE", "STATUS", "RUNNING AGAIN", "MESSAGE")]
+    for o in result.outcomes:
+        status = f"{o.previous_status or '-'} -> {o.current_status or '-'}" if o.previous_status or o.current_status \
+            else "-"
+        again = "-" if result.dry_run or not o.ok or not waited else ("no" if o.instance_id in not_back else "yes")
+        rows.append((o.instance_id, o.code, status, again, o.message))
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    return "\n".join("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
+
+
+def summary(result: RoundResult) -> str:
+    """One line: what happened, and why not everything succeeded."""
+    total = len(result.outcomes)
+    if result.dry_run:
+        text = f"dry run: {total - len(result.failed_ids)}/{total} would pass"
+    else:
+        rebooted = sum(1 for o in result.outcomes if o.ok)
+        text = f"rebooted {rebooted}/{total} in {result.waves} wave(s)"
+        if result.not_back:
+            text += f"; {len(result.not_back)} not Running again"
+    flags = [f for f, on in (("timed out", result.timed_out), ("cancelled", result.cancelled)) if on]
+    if flags:
+        text += f" ({', '.join(flags)})"
+    if result.error:
+        text += f"; {result.error}"
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""``EcsClient``: one object per configuration, thread-safe, driven by the OPERATIONS table.
+
+``call`` sends one action, with retries for whatever the retry policy deems safe; the typed
+wrappers add what each action needs -- paging and chunking for describes, and for the
+non-idempotent reboots the status check after an ambiguous failure (ecs/reboot.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from typing import Any
+
+from ..core.clock import Clock, SystemClock, rfc3339
+from ..core.errors import ApiError, Cancelled, EcsError, InvalidParameter, TransportError
+from ..core.model import BatchOptimization
+from ..core.operations import DESCRIBE_INSTANCES_PAGE_MAX, MAX_INSTANCES_PER_CALL, OPERATIONS, encode_params
+from ..core.plan import chunked
+from . import reboot
+from .config import ClientConfig
+from .credentials import CredentialsProvider
+from .retry import RetryPolicy, TokenBucket
+from .transport import RequestsTransport, Transport
+from .wire import build_request, parse_reply
+
+log = logging.getLogger("ecsreboot.ecs")
+
+#: how often a caller blocked on parallel describes looks at its cancel event (seconds, real time)
+_CANCEL_CHECK = 0.1
+#: ≤100 ids per describe fit one page of 100; more pages only if the server pages smaller
+_MAX_PAGES = MAX_INSTANCES_PER_CALL
+
+
+class EcsClient:
+    """Talks to ECS for one region configuration.
+
+    Injectables: ``transport`` (default: pooled ``requests``), ``clock`` (sleeps and timestamps),
+    ``rand`` (backoff jitter), ``limiter`` (the process-wide TokenBucket; one is made from
+    ``max_requests_per_second`` if not given), ``nonce`` (signature nonces, default uuid4 hex).
+    Every attempt is signed afresh: new nonce, new timestamp, current credentials.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        credentials: CredentialsProvider,
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        rand: Callable[[], float] | None = None,
+        limiter: TokenBucket | None = None,
+        nonce: Callable[[], str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self._credentials = credentials
+        self._transport = transport or RequestsTransport(
+            connect_timeout=config.connect_timeout, read_timeout=config.request_timeout,
+            pool_size=max(16, config.describe_concurrency * 2))
+        self._rand = rand or random.random
+        self._nonce = nonce or (lambda: uuid.uuid4().hex)
+        self.retry = retry or RetryPolicy(max_retries=config.max_retries)
+        if limiter is None and config.max_requests_per_second is not None:
+            limiter = TokenBucket(config.max_requests_per_second, clock=self.clock)
+        self.limiter = limiter
+        self._base_url, self._host = config.base_url, config.host
+        self._stats: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    # --- bookkeeping -----------------------------------------------------------------------
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Requests sent so far, by action (every attempt counts)."""
+        with self._lock:
+            return dict(self._stats)
+
+    @property
+    def region_id(self) -> str:
+        return self.config.region_id
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._transport.close()
+
+    def __enter__(self) -> EcsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the generic call ------------------------------------------------------------------
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """Send ``action`` with typed ``params`` (API names); return the reply as a dict.
+
+        Raises InvalidParameter before sending for input the OPERATIONS table rejects; the ApiError
+        subclass of an error answer (DryRun verdicts included) once retries are exhausted;
+        TransportError; Cancelled; ConfigError from the credentials provider. A non-idempotent
+        action is never re-sent here after a failure with ``sent=True`` -- the error is raised.
+        A retry never starts sleeping past ``deadline`` (on ``self.clock.monotonic()``).
+        """
+        op = OPERATIONS.get(action)
+        if op is None:
+            raise InvalidParameter("InvalidAction.NotFound", f"unknown action {action}", action=action)
+        wire = encode_params(op, params)
+        # A DryRun changes nothing, so it is as safe to repeat as a describe.
+        retry_safe = op.retry_safe or params.get("DryRun") is True
+        attempt = 0
+        while True:
+            try:
+                return self._send_once(action, op.version, wire, cancel)
+            except (ApiError, TransportError) as err:
+                if not self.retry.should_retry(err, attempt, retry_safe=retry_safe):
+                    raise
+                delay = self.retry.delay(err, attempt, self._rand)
+                if deadline is not None and self.clock.monotonic() + delay > deadline:
+                    raise
+                log.info("%s: retry %d in %.2fs after %s", action, attempt + 1, delay, _brief(err))
+                if not self.clock.sleep(delay, cancel):
+                    raise Cancelled(f"{action} cancelled while waiting to retry") from err
+                attempt += 1
+
+    def _send_once(self, action: str, version: str, wire: Mapping[str, str],
+                   cancel: threading.Event | None) -> dict[str, Any]:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"{action} cancelled")
+        if self.limiter is not None:
+            self.limiter.acquire(cancel)
+        request = build_request(
+            self._base_url, self._host, action=action, version=version, params=wire,
+            credentials=self._credentials.get(), signature_version=self.config.signature_version,
+            timestamp=rfc3339(self.clock.utcnow()), nonce=self._nonce())
+        with self._lock:
+            self._stats[action] += 1
+        try:
+            response = self._transport.send(request)
+        except TransportError as err:
+            raise TransportError(err.detail, sent=err.sent, action=action) from None
+        reply = parse_reply(action, response)
+        log.debug("%s: HTTP %d RequestId %s", action, response.status, reply.get("RequestId", ""))
+        return reply
+
+    # --- typed wrappers --------------------------------------------------------------------
+
+    def reboot_instances(
+        self,
+        region_id: str,
+        instance_ids: Sequence[str],
+        *,
+        force: bool = False,
+        batch_optimization: BatchOptimization = "AllTogether",
+        dry_run: bool = False,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> reboot.RebootReply:
+        """One RebootInstances call (at most 100 ids); outcomes as values. See ``reboot.reboot_batch``."""
+        return reboot.reboot_batch(self, region_id, instance_ids, force=force,
+                                   batch_optimization=batch_optimization, dry_run=dry_run,
+                                   cancel=cancel, deadline=deadline)
+
+    def reboot_instance(
+        self,
+        region_id: str,
+        instance_id: str,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> reboot.RebootReply:
+        """One RebootInstance call (``ForceStop`` = ``force``); outcome as a value."""
+        return reboot.reboot_single(self, region_id, instance_id, force=force, dry_run=dry_run,
+                                    cancel=cancel, deadline=deadline)
+
+    def describe_statuses(
+        self,
+        region_id: str,
+        instance_ids: Sequence[str],
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, str]:
+        """``{instance id: Status}`` via DescribeInstances, at most 100 ids per call, calls in parallel.
+
+        Ids the region does not list are absent from the result (the caller decides what that
+        means). Raises the last error when a call fails after its retries; Cancelled promptly.
+        """
+        chunks = list(chunked(list(dict.fromkeys(instance_ids)), MAX_INSTANCES_PER_CALL))
+        if not chunks:
+            return {}
+        pool = self._describe_pool()
+        futures = [pool.submit(self._describe_chunk, region_id, c, cancel, deadline) for c in chunks]
+        statuses: dict[str, str] = {}
+        for part in _gather(futures, cancel):
+            statuses.update(part)
+        return statuses
+
+    def _describe_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.config.describe_concurrency,
+                                                thread_name_prefix="ecsreboot-describe")
+            return self._pool
+
+    def _describe_chunk(self, region_id: str, ids: list[str], cancel: threading.Event | None,
+                        deadline: float | None) -> dict[str, str]:
+        """One ≤100-id DescribeInstances, following pages while TotalCount says more exist."""
+        statuses: dict[str, str] = {}
+        page = 1
+        while True:
+            reply = self.call("DescribeInstances", {
+                "RegionId": region_id, "InstanceIds": ids,
+                "PageSize": DESCRIBE_INSTANCES_PAGE_MAX, "PageNumber": page,
+            }, cancel=cancel, deadline=deadline)
+            items = (reply.get("Instances") or {}).get("Instance") or []
+            for item in items:
+                if isinstance(item, dict) and item.get("InstanceId"):
+                    statuses[str(item["InstanceId"])] = str(item.get("Status", ""))
+            total = _as_int(reply.get("TotalCount"))
+            # Stop when the reply says there is nothing more; the page cap guards against a server
+            # whose TotalCount never adds up (each page then costs one more call, not a loop forever).
+            if not items or total is None or len(statuses) >= total or page >= _MAX_PAGES:
+                return statuses
+            page += 1
+
+
+def _gather(futures: list[Future[dict[str, str]]], cancel: threading.Event | None) -> list[dict[str, str]]:
+    """Results in order; the first failure is raised. Returns at once (Cancelled) when cancelled."""
+    pending: set[Future[dict[str, str]]] = set(futures)
+    while pending:
+        if cancel is not None and cancel.is_set():
+            for f in pending:
+                f.cancel()
+            raise Cancelled("cancelled while reading instance statuses")
+        done, pending = wait_futures(pending, timeout=_CANCEL_CHECK, return_when=FIRST_EXCEPTION)
+        for f in done:
+            failure = f.exception()
+            if failure is not None:
+                for other in pending:
+                    other.cancel()
+                raise failure
+    return [f.result() for f in futures]
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _brief(err: EcsError) -> str:
+    return f"{err.code} (RequestId {err.request_id or 'none'})" if isinstance(err, ApiError) else str(err)

@@ -1,0 +1,143 @@
+"""Checking a would-be reboot with the API's DryRun, with a verdict for every instance.
+
+The check uses the operation the real round would use (``options.api``). RebootInstances is
+always checked in ``AllTogether`` mode: with ``SuccessFirst`` a DryRun answers ``DRYRUN.SUCCESS``
+whatever the check found, which proves nothing. An AllTogether answer names one problem for the
+whole chunk, so a failed chunk is bisected until each failing instance stands alone and every
+instance has its own verdict (about ``k * 2 * log2(n)`` extra calls for ``k`` bad instances).
+Errors that no instance causes on its own (signature, throttling after retries, transport) are
+given to the whole chunk without bisecting.
+
+Verdicts: ``DRYRUN.SUCCESS`` / ``DryRunOperation`` pass; IncorrectInstanceStatus, InstanceNotReady,
+InvalidOperation.Conflict are warnings (a passing condition: not Running right now); everything
+else (NotFound, Forbidden, AuthFailure, InvalidParameter, ...) is a failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from ..core.errors import ApiError, AuthFailure, Cancelled, EcsError, IncorrectStatus, Throttled, Transient, error_class
+from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome, RoundOptions
+from ..core.operations import MAX_INSTANCES_PER_CALL
+from ..core.plan import chunked, dedupe
+from .reboot import RebootReply, failure_outcome
+
+Verdict = Literal["passed", "warning", "failure"]
+PASS_CODES: frozenset[str] = frozenset({"DRYRUN.SUCCESS", "DryRunOperation", SUCCESS_CODE})
+
+
+class DryRunClient(Protocol):
+    def reboot_instances(self, region_id: str, instance_ids: Sequence[str], *, force: bool = False,
+                         batch_optimization: BatchOptimization = "AllTogether", dry_run: bool = False,
+                         cancel: threading.Event | None = None,
+                         deadline: float | None = None) -> RebootReply: ...
+
+    def reboot_instance(self, region_id: str, instance_id: str, *, force: bool = False, dry_run: bool = False,
+                        cancel: threading.Event | None = None, deadline: float | None = None) -> RebootReply: ...
+
+
+@dataclass
+class DryRunReport:
+    """Every instance in exactly one list. ``ok`` when nothing failed (warnings pass)."""
+
+    passed: list[InstanceOutcome] = field(default_factory=list)
+    warnings: list[InstanceOutcome] = field(default_factory=list)
+    failures: list[InstanceOutcome] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def add(self, outcome: InstanceOutcome) -> None:
+        {"passed": self.passed, "warning": self.warnings, "failure": self.failures}[verdict(outcome.code)].append(
+            outcome)
+
+
+def verdict(code: str) -> Verdict:
+    """How a DryRun answer code counts."""
+    if code in PASS_CODES:
+        return "passed"
+    if error_class(code, 0) is IncorrectStatus:
+        return "warning"
+    return "failure"
+
+
+def dry_run(
+    client: DryRunClient,
+    instance_ids: Sequence[str],
+    options: RoundOptions,
+    *,
+    cancel: threading.Event | None = None,
+    deadline: float | None = None,
+    on_checked: Callable[[int, int], None] | None = None,
+) -> DryRunReport:
+    """Check every instance with DryRun; never reboots. ``on_checked(done, total)`` after each call."""
+    ids = dedupe(instance_ids)
+    report = DryRunReport()
+    checked: list[InstanceOutcome] = []
+
+    def record(reply: RebootReply) -> None:
+        checked.extend(reply.outcomes)
+        report.request_ids.extend(reply.request_ids)
+        if on_checked is not None:
+            on_checked(len(checked), len(ids))
+
+    if options.api == "RebootInstance":
+        _per_instance(client, ids, options, record, cancel, deadline)
+    else:
+        for chunk in chunked(ids, MAX_INSTANCES_PER_CALL):
+            if cancel is not None and cancel.is_set():
+                record(RebootReply([failure_outcome(i, Cancelled("dry run cancelled")) for i in chunk]))
+                continue
+            _check_chunk(client, chunk, options, record, cancel, deadline)
+    by_id = {o.instance_id: o for o in checked}
+    for i in ids:
+        report.add(by_id[i])
+    return report
+
+
+def _check_chunk(client: DryRunClient, chunk: list[str], options: RoundOptions,
+                 record: Callable[[RebootReply], None], cancel: threading.Event | None,
+                 deadline: float | None) -> None:
+    reply = client.reboot_instances(options.region_id, chunk, force=options.force,
+                                    batch_optimization="AllTogether", dry_run=True,
+                                    cancel=cancel, deadline=deadline)
+    if len(chunk) == 1 or all(verdict(o.code) == "passed" for o in reply.outcomes) or not _bisectable(reply.error):
+        record(reply)
+        return
+    # The chunk's answer names one problem for all of it: split until each instance has its own.
+    report_ids = reply.request_ids
+    half = len(chunk) // 2
+    for part in (chunk[:half], chunk[half:]):
+        _check_chunk(client, part, options, record, cancel, deadline)
+    record(RebootReply([], report_ids))
+
+
+def _bisectable(error: EcsError | None) -> bool:
+    """Whether the failure may belong to particular instances (so halving the chunk can tell)."""
+    return isinstance(error, ApiError) and not isinstance(error, AuthFailure | Throttled | Transient)
+
+
+def _per_instance(client: DryRunClient, ids: list[str], options: RoundOptions,
+                  record: Callable[[RebootReply], None], cancel: threading.Event | None,
+                  deadline: float | None) -> None:
+    lock = threading.Lock()
+
+    def check(instance_id: str) -> None:
+        if cancel is not None and cancel.is_set():
+            reply = RebootReply([failure_outcome(instance_id, Cancelled("dry run cancelled"))])
+        else:
+            reply = client.reboot_instance(options.region_id, instance_id, force=options.force, dry_run=True,
+                                           cancel=cancel, deadline=deadline)
+        with lock:
+            record(reply)
+
+    with ThreadPoolExecutor(max(1, options.concurrency), thread_name_prefix="ecsreboot-dryrun") as pool:
+        for future in [pool.submit(check, i) for i in ids]:
+            future.result()

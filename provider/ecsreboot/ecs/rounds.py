@@ -1,0 +1,213 @@
+"""A reboot round: waves of at most ``max_unavailable`` instances; reboot a wave, wait, next wave.
+
+``run_round`` never raises for what happens to instances: every instance ends with an outcome
+(``InstanceOutcome``; ``"200"`` when rebooted), and instances rebooted but not seen Running again
+are listed in ``not_back``. Within a wave RebootInstances goes in calls of at most 100 ids
+(``BatchOptimization`` as asked); ``api="RebootInstance"`` sends one call per instance,
+``options.concurrency`` at a time, and never a RebootInstances call.
+
+The next wave starts only once the previous one is Running again -- even with
+``wait_for_running=False``, which only skips the wait after the last wave, since starting a wave
+early would break ``max_unavailable``. A wave that times out (or whose wait is cancelled or cannot
+read statuses) stops the round: later waves are not rebooted (outcome ``NotAttempted``).
+The round is bounded by ``options.timeout`` and ``cancel``; a cancel returns within about a
+second (a reboot request already in flight is allowed to finish, so its outcome is known).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from ..core.clock import Clock
+from ..core.errors import AuthFailure, Cancelled, ConfigError, EcsError
+from ..core.model import InstanceOutcome, ProgressEvent, ProgressKind, RoundOptions, RoundResult
+from ..core.operations import MAX_INSTANCES_PER_CALL
+from ..core.plan import chunked, dedupe, waves
+from ..core.status import TRANSITIONAL
+from .dryrun import DryRunClient, DryRunReport, dry_run
+from .reboot import NOT_ATTEMPTED, RebootReply, failure_outcome
+from .waiter import PollSchedule, StatusReader, wait_until_running
+
+__all__ = ["DryRunReport", "RoundClient", "dry_run", "run_round"]
+
+Progress = Callable[[ProgressEvent], None]
+
+
+class RoundClient(DryRunClient, StatusReader, Protocol):
+    """What a round needs of a client (EcsClient has it; tests pass fakes)."""
+
+
+def run_round(
+    client: RoundClient,
+    instance_ids: Sequence[str],
+    options: RoundOptions,
+    *,
+    progress: Progress,
+    cancel: threading.Event,
+    clock: Clock,
+) -> RoundResult:
+    """Reboot ``instance_ids`` (deduplicated) as ``options`` say; see the module docstring.
+
+    With ``options.dry_run`` only the DryRun check runs and nothing is rebooted.
+    """
+    ids = dedupe(instance_ids)
+    deadline = clock.monotonic() + options.timeout
+    if options.dry_run:
+        return _dry_run_round(client, ids, options, progress, cancel, deadline)
+    plan = waves(ids, options.max_unavailable)
+    run = _Round(client, options, progress, cancel, clock, deadline, len(plan))
+    for number, wave in enumerate(plan, start=1):
+        stop = run.stop_reason(number)
+        if stop is not None:
+            run.skip(wave, stop)
+            continue
+        run.wave(number, wave, last=number == len(plan))
+    return run.result
+
+
+class _Round:
+    """The state of one round; one method per step."""
+
+    def __init__(self, client: RoundClient, options: RoundOptions, progress: Progress,
+                 cancel: threading.Event, clock: Clock, deadline: float, wave_count: int) -> None:
+        self.client, self.options, self.progress = client, options, progress
+        self.cancel, self.clock, self.deadline = cancel, clock, deadline
+        self.result = RoundResult(waves=wave_count)
+        self.halt: str | None = None
+
+    def stop_reason(self, number: int) -> str | None:
+        if self.halt is not None:
+            return self.halt
+        if self.cancel.is_set():
+            self.result.cancelled = True
+            return f"the round was cancelled before wave {number} started"
+        if self.clock.monotonic() >= self.deadline:
+            self.result.timed_out = True
+            return f"the round's timeout of {self.options.timeout:g}s ran out before wave {number} started"
+        return None
+
+    def skip(self, wave: Sequence[str], reason: str) -> None:
+        self.result.outcomes.extend(InstanceOutcome(i, NOT_ATTEMPTED, f"not rebooted: {reason}") for i in wave)
+
+    def event(self, kind: ProgressKind, message: str, number: int, *, running: int = 0, total: int = 0,
+              ephemeral: bool = False) -> None:
+        self.progress(ProgressEvent(kind, message, wave=number, waves=self.result.waves, running=running,
+                                    total=total, ephemeral=ephemeral))
+
+    def wave(self, number: int, wave: list[str], *, last: bool) -> None:
+        label = f"wave {number}/{self.result.waves}"
+        self.event("wave_started", f"{label}: rebooting {len(wave)} instance(s)", number, total=len(wave))
+        outcomes = self.reboot(wave)
+        self.result.outcomes.extend(outcomes)
+        ok = [o for o in outcomes if o.ok]
+        failed = len(outcomes) - len(ok)
+        self.event("rebooted", f"{label}: {len(ok)} rebooted" + (f", {failed} failed" if failed else ""),
+                   number, total=len(wave))
+        if not ok or (last and not self.options.wait_for_running):
+            self.event("wave_done", f"{label} done", number, total=len(wave))
+            return
+        self.wait(number, label, ok)
+
+    def reboot(self, wave: list[str]) -> list[InstanceOutcome]:
+        if self.options.api == "RebootInstance":
+            replies = self._singles(wave)
+        else:
+            replies = []
+            for chunk in chunked(wave, MAX_INSTANCES_PER_CALL):
+                if self.cancel.is_set() or self.halt is not None:
+                    why = self.halt or "the round was cancelled"
+                    replies.append(RebootReply([failure_outcome(i, Cancelled(why)) for i in chunk]))
+                    continue
+                replies.append(self._batch(chunk))
+        outcomes: list[InstanceOutcome] = []
+        for reply in replies:
+            outcomes.extend(reply.outcomes)
+            self.result.request_ids.extend(reply.request_ids)
+            self._note_error(reply.error)
+        return outcomes
+
+    def _batch(self, chunk: list[str]) -> RebootReply:
+        o = self.options
+        return self.client.reboot_instances(o.region_id, chunk, force=o.force, batch_optimization=o.batch_optimization,
+                                            cancel=self.cancel, deadline=self.deadline)
+
+    def _singles(self, wave: list[str]) -> list[RebootReply]:
+        def one(instance_id: str) -> RebootReply:
+            if self.cancel.is_set():
+                return RebootReply([failure_outcome(instance_id, Cancelled("the round was cancelled"))])
+            return self.client.reboot_instance(self.options.region_id, instance_id, force=self.options.force,
+                                               cancel=self.cancel, deadline=self.deadline)
+
+        with ThreadPoolExecutor(max(1, self.options.concurrency), thread_name_prefix="ecsreboot-reboot") as pool:
+            return list(pool.map(one, wave))
+
+    def _note_error(self, error: EcsError | None) -> None:
+        if error is None:
+            return
+        if isinstance(error, Cancelled):
+            self.result.cancelled = True
+            return
+        if self.result.error is None:
+            self.result.error = str(error)
+        if isinstance(error, AuthFailure | ConfigError):
+            # every further call would be refused the same way
+            self.halt = f"an earlier call failed: {error}"
+
+    def wait(self, number: int, label: str, ok: list[InstanceOutcome]) -> None:
+        ids = [o.instance_id for o in ok]
+        left = [o.instance_id for o in ok if o.current_status in TRANSITIONAL]
+
+        def on_poll(back: int, total: int) -> None:
+            self.event("waiting", f"{label}: waiting: {back}/{total} Running", number,
+                       running=back, total=total, ephemeral=True)
+
+        schedule = PollSchedule(self.options.poll_interval, 1.5, self.options.poll_max_interval)
+        waited = wait_until_running(self.client, self.options.region_id, ids, deadline=self.deadline,
+                                    cancel=self.cancel, clock=self.clock, left=left, schedule=schedule,
+                                    on_poll=on_poll)
+        self.result.not_back.extend(waited.pending + waited.missing)
+        if waited.missing:
+            self.event("warning", f"{label}: no longer listed by DescribeInstances: {', '.join(waited.missing)}",
+                       number)
+        if waited.done:
+            self.event("wave_done", f"{label} done: {len(waited.back)} Running again", number,
+                       running=len(waited.back), total=len(ids))
+            return
+        if waited.cancelled:
+            self.result.cancelled = True
+            self.halt = f"the round was cancelled while wave {number} was rebooting"
+        elif waited.error is not None:
+            self.result.error = self.result.error or f"cannot read instance statuses: {waited.error}"
+            self.halt = f"wave {number} could not be confirmed Running again ({waited.error})"
+        elif waited.timed_out:
+            self.result.timed_out = True
+            self.halt = f"wave {number} was not Running again before the round's timeout"
+        else:  # only vanished instances are left: the wave is over
+            self.event("wave_done", f"{label} done: {len(waited.back)} Running again, "
+                       f"{len(waited.missing)} vanished", number, running=len(waited.back), total=len(ids))
+            return
+        self.event("warning", f"{label}: {len(waited.pending + waited.missing)} instance(s) not Running again",
+                   number)
+
+
+def _dry_run_round(client: RoundClient, ids: list[str], options: RoundOptions, progress: Progress,
+                   cancel: threading.Event, deadline: float) -> RoundResult:
+    def on_checked(done: int, total: int) -> None:
+        progress(ProgressEvent("dry_run", f"dry run: {done}/{total} checked", total=total, running=done,
+                               ephemeral=True))
+
+    report = dry_run(client, ids, options, cancel=cancel, deadline=deadline, on_checked=on_checked)
+    by_id = {o.instance_id: o for o in report.passed + report.warnings + report.failures}
+    result = RoundResult(outcomes=[by_id[i] for i in ids], request_ids=report.request_ids, dry_run=True,
+                         dry_run_failures=[o.instance_id for o in report.failures],
+                         cancelled=cancel.is_set())
+    if report.failures:
+        first = report.failures[0]
+        result.error = (f"{len(report.failures)} instance(s) would fail, e.g. {first.instance_id}: "
+                        f"{first.code}: {first.message}")
+    progress(ProgressEvent("dry_run", f"dry run: {len(report.passed)} passed, {len(report.warnings)} warning(s), "
+                                      f"{len(report.failures)} failure(s)", total=len(ids)))
+    return result

@@ -1,0 +1,177 @@
+"""Moving bytes: the only module that knows about HTTP client libraries.
+
+A ``Transport`` sends one ``HttpRequest`` and returns one ``HttpResponse`` (any status), or raises
+``TransportError``. Its ``sent`` flag is the fact the reboot logic depends on:
+
+* ``sent=False``: the request provably never reached the server -- connection refused, DNS failure,
+  connect timeout, TLS certificate rejected during the handshake. Safe to retry even a reboot.
+* ``sent=True``: the request may have been acted on -- read timeout, connection closed after the
+  request went out, garbled reply. A reboot must not simply be re-sent (see ecs/reboot.py).
+
+Error messages name the host and the failure, never the URL: a V1 query string carries the
+AccessKeyId, which this project treats as secret.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+import urllib3.exceptions
+
+from ..core.errors import TransportError
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One request. ``url`` includes the already percent-encoded query string."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """One reply, whatever its status. Header names are lowercased."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request``; raise ``TransportError`` (with ``sent`` set truthfully) when no reply came."""
+        ...
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        ...
+
+
+class RequestsTransport:
+    """``requests`` with one pooled session, connect/read timeouts and certificate verification.
+
+    The adapter does no retries of its own (``max_retries=0``): retrying is the client's decision,
+    because only the client knows whether an action is safe to repeat.
+    """
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        verify: bool | str = True,
+        pool_size: int = 16,
+    ) -> None:
+        self._timeout = (connect_timeout, read_timeout)
+        self._session = requests.Session()
+        self._session.verify = verify
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._lock = threading.Lock()
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        host = urlsplit(request.url).netloc
+        try:
+            reply = self._session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.body,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+            body = reply.content
+        except requests.RequestException as exc:
+            raise map_requests_error(exc, host, read_timeout=self._timeout[1]) from None
+        return HttpResponse(
+            status=reply.status_code,
+            headers={k.lower(): v for k, v in reply.headers.items()},
+            body=body,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\][^\"')]*")
+
+
+def _reason(exc: BaseException) -> BaseException | None:
+    """The innermost urllib3 cause of a requests exception, if any."""
+    inner = exc.args[0] if exc.args else None
+    if isinstance(inner, urllib3.exceptions.MaxRetryError):
+        return inner.reason
+    return inner if isinstance(inner, BaseException) else None
+
+
+def _detail(exc: BaseException | None) -> str:
+    """A short, URL-free description of an OS-level failure ("[Errno 111] Connection refused")."""
+    if exc is None:
+        return ""
+    found = _ERRNO.search(str(exc))
+    return f" ({found.group(0).strip()})" if found else f" ({type(exc).__name__})"
+
+
+def map_requests_error(exc: requests.RequestException, host: str, *, read_timeout: float) -> TransportError:
+    """Classify a ``requests`` failure by whether the request can have reached the server."""
+    reason = _reason(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransportError(f"timed out connecting to {host}", sent=False)
+    if isinstance(exc, requests.ReadTimeout):
+        return TransportError(f"no reply from {host} within {read_timeout:g}s (read timeout)", sent=True)
+    if isinstance(exc, requests.exceptions.SSLError):
+        # A rejected certificate is decided in the handshake, before any request byte is written.
+        handshake = any(isinstance(a, ssl.SSLCertVerificationError) for a in getattr(reason, "args", ())) or (
+            "CERTIFICATE_VERIFY_FAILED" in str(exc))
+        what = "TLS certificate verification failed for" if handshake else "TLS error talking to"
+        return TransportError(f"{what} {host}", sent=not handshake)
+    if isinstance(exc, requests.ConnectionError):
+        if isinstance(reason, urllib3.exceptions.NameResolutionError):
+            return TransportError(f"cannot resolve host {host}", sent=False)
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return TransportError(f"cannot connect to {host}{_detail(reason)}", sent=False)
+        return TransportError(
+            f"connection to {host} closed before a reply came{_detail(reason)}", sent=True
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema |
+                  requests.exceptions.InvalidSchema):
+        return TransportError(f"invalid endpoint URL for host {host!r}", sent=False)
+    # ChunkedEncodingError, ContentDecodingError, ...: the reply started, so the server had the request.
+    return TransportError(f"broken reply from {host} ({type(exc).__name__})", sent=True)
+
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class FakeTransport:
+    """A transport that hands each request to ``handler`` (which may raise TransportError).
+
+    Records every request in ``requests`` for assertions. For unit tests: no sockets.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._lock = threading.Lock()
+        self.requests: list[HttpRequest] = []
+        self.closed = False
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        with self._lock:
+            self.requests.append(request)
+        return self._handler(request)
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,172 @@
+"""Waiting until rebooted instances are Running again: data (a poll schedule) plus one loop.
+
+An instance counts as back once it was seen leaving Running -- in a poll, or because the reboot
+call reported it Stopping/Starting (``left``) -- and is then seen Running. So a first poll that
+still shows the old Running is not mistaken for "back".
+
+Each poll asks only for the instances still pending, with DescribeInstances (100 ids and pages
+of 100 per call, the most of any describe), ``ceil(n/100)`` calls in parallel. Describes are
+retry-safe, so the client retries them on throttling, 5xx and transport errors. An id missing
+from ``missing_polls`` consecutive replies is reported in ``missing``, never taken as Running.
+
+The loop is bounded by ``deadline`` (``clock.monotonic()`` seconds) and the ``cancel`` event; every
+sleep is ``clock.sleep(d, cancel)``, so a cancel returns at once. Outcomes are a value
+(``WaitResult``); ``raise_for_status`` turns them into WaitTimeout / Cancelled / the error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..core.clock import Clock
+from ..core.errors import (
+    AuthFailure,
+    Cancelled,
+    EcsError,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    WaitTimeout,
+)
+from ..core.status import InstanceStatus
+
+RUNNING = InstanceStatus.RUNNING.value
+#: errors that another poll will not cure
+PERMANENT: tuple[type[EcsError], ...] = (AuthFailure, Forbidden, InvalidParameter, NotFound)
+
+
+class StatusReader(Protocol):
+    def describe_statuses(self, region_id: str, instance_ids: Sequence[str], *,
+                          cancel: threading.Event | None = None,
+                          deadline: float | None = None) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """First poll at once, then ``interval``, growing by ``factor`` up to ``max_interval`` seconds."""
+
+    interval: float = 1.0
+    factor: float = 1.5
+    max_interval: float = 10.0
+    missing_polls: int = 3
+
+    def delays(self) -> Iterable[float]:
+        delay = self.interval
+        while True:
+            yield delay
+            delay = min(self.max_interval, delay * self.factor)
+
+
+@dataclass
+class WaitResult:
+    """How a wait ended. ``back`` came back Running; ``pending`` did not (yet); ``missing`` vanished."""
+
+    back: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    #: the last status seen per instance ("" if never seen)
+    statuses: dict[str, str] = field(default_factory=dict)
+    polls: int = 0
+    waited_s: float = 0.0
+    timed_out: bool = False
+    cancelled: bool = False
+    #: a permanent describe failure (permission, auth) that ended the wait
+    error: EcsError | None = None
+
+    @property
+    def done(self) -> bool:
+        return not self.pending and not self.missing and self.error is None
+
+    def raise_for_status(self) -> None:
+        """Raise WaitTimeout, Cancelled or the describe error when the wait did not finish."""
+        if self.cancelled:
+            raise Cancelled("cancelled while waiting for instances to be Running again")
+        if self.error is not None:
+            raise self.error
+        if self.pending or self.missing:
+            left = self.pending + self.missing
+            raise WaitTimeout(left, {i: self.statuses.get(i, "") for i in left}, self.waited_s)
+
+
+def wait_until_running(
+    reader: StatusReader,
+    region_id: str,
+    instance_ids: Sequence[str],
+    *,
+    deadline: float,
+    cancel: threading.Event,
+    clock: Clock,
+    left: Iterable[str] = (),
+    schedule: PollSchedule | None = None,
+    on_poll: Callable[[int, int], None] | None = None,
+) -> WaitResult:
+    """Poll until every instance is back (see the module docstring). ``on_poll(back, total)`` per poll."""
+    schedule = schedule or PollSchedule()
+    ids = list(dict.fromkeys(instance_ids))
+    state = _State(ids, set(left) & set(ids), schedule.missing_polls)
+    start = clock.monotonic()
+    delays = iter(schedule.delays())
+    result = WaitResult(statuses=dict.fromkeys(ids, ""))
+    while state.pending:
+        if cancel.is_set():
+            result.cancelled = True
+            break
+        try:
+            seen = reader.describe_statuses(region_id, state.pending, cancel=cancel, deadline=deadline)
+        except Cancelled:
+            result.cancelled = True
+            break
+        except PERMANENT as err:
+            result.error = err
+            break
+        except EcsError:
+            seen = None  # transient even after the client's retries: poll again later
+        result.polls += 1
+        if seen is not None:
+            state.update(seen, result.statuses)
+            if on_poll is not None:
+                on_poll(len(state.back), len(ids))
+        if not state.pending:
+            break
+        remaining = deadline - clock.monotonic()
+        if remaining <= 0:
+            result.timed_out = True
+            break
+        if not clock.sleep(min(next(delays), remaining), cancel):
+            result.cancelled = True
+            break
+    result.back, result.pending, result.missing = state.back, state.pending, state.missing
+    result.waited_s = clock.monotonic() - start
+    return result
+
+
+class _State:
+    """Per-instance bookkeeping of one wait."""
+
+    def __init__(self, ids: list[str], left: set[str], missing_polls: int) -> None:
+        self.pending = list(ids)
+        self.left = left
+        self.back: list[str] = []
+        self.missing: list[str] = []
+        self._absent: dict[str, int] = dict.fromkeys(ids, 0)
+        self._missing_polls = missing_polls
+
+    def update(self, seen: dict[str, str], statuses: dict[str, str]) -> None:
+        for i in self.pending:
+            status = seen.get(i)
+            if status is None:
+                self._absent[i] += 1
+                if self._absent[i] >= self._missing_polls:
+                    self.missing.append(i)
+                continue
+            self._absent[i] = 0
+            statuses[i] = status
+            if status != RUNNING:
+                self.left.add(i)
+            elif i in self.left:
+                self.back.append(i)
+        done = set(self.back) | set(self.missing)
+        self.pending = [i for i in self.pending if i not in done]

@@ -1,0 +1,138 @@
+"""The token bucket: the request rate never exceeds maxRequestsPerSecond, across threads and clients."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from ecsreboot.core.clock import FakeClock, SystemClock
+from ecsreboot.core.credentials import Credentials
+from ecsreboot.core.errors import Cancelled
+from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, StaticCredentialsProvider, TokenBucket
+
+from .fakes import FakeEcs, ids
+
+
+def _max_in_window(stamps: list[float], window: float) -> int:
+    stamps = sorted(stamps)
+    best, lo = 0, 0
+    for hi, t in enumerate(stamps):
+        while t - stamps[lo] >= window - 1e-9:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def test_sequential_acquires_are_spaced_by_one_over_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(5.0, clock=clock)
+    stamps = []
+    for _ in range(20):
+        bucket.acquire()
+        stamps.append(clock.monotonic())
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) == pytest.approx(0.2)
+    assert _max_in_window(stamps, 1.0) <= 5
+    assert stamps[-1] - stamps[0] == pytest.approx(19 * 0.2)
+
+
+def test_burst_allows_that_many_at_once_then_the_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(2.0, burst=3, clock=clock)
+    stamps = []
+    for _ in range(9):
+        bucket.acquire()
+        stamps.append(clock.monotonic())
+    assert stamps[:3] == [stamps[0]] * 3  # the burst is free
+    assert _max_in_window(stamps, 1.0) <= 3 + 2
+
+
+def test_idle_time_refills_no_more_than_the_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(1.0, clock=clock)
+    bucket.acquire()
+    clock.advance(100)
+    start = clock.monotonic()
+    bucket.acquire()
+    bucket.acquire()
+    assert clock.monotonic() - start == pytest.approx(1.0)
+
+
+def test_threads_sharing_a_bucket_never_exceed_the_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, clock=clock)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            bucket.acquire()
+            with lock:
+                stamps.append(clock.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(stamps) == 50
+    assert _max_in_window(stamps, 1.0) <= 10
+
+
+def test_real_clock_rate_is_held() -> None:
+    bucket = TokenBucket(40.0, clock=SystemClock())
+    start = time.monotonic()
+    for _ in range(9):
+        bucket.acquire()
+    assert time.monotonic() - start >= 8 / 40 - 0.01
+
+
+def test_two_clients_sharing_one_limiter_share_the_rate() -> None:
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(5))
+    stamps: list[float] = []
+
+    def handler(request: HttpRequest):  # type: ignore[no-untyped-def]
+        stamps.append(clock.monotonic())
+        return ecs.handle(request)
+
+    limiter = TokenBucket(4.0, clock=clock)
+    clients = [
+        EcsClient(ClientConfig("cn-test", endpoint="http://fake.test:1"),
+                  StaticCredentialsProvider(Credentials("k", "s")), transport=FakeTransport(handler),
+                  clock=clock, limiter=limiter)
+        for _ in range(2)
+    ]
+    for _ in range(6):
+        for client in clients:
+            client.describe_statuses("cn-test", ids(5))
+    assert len(stamps) == 12
+    assert _max_in_window(stamps, 1.0) <= 4
+
+
+def test_config_rate_builds_a_limiter() -> None:
+    clock = FakeClock()
+    client = FakeEcs(clock, ids(1)).client(max_requests_per_second=2.0)
+    assert client.limiter is not None and client.limiter.rate == 2.0
+    for _ in range(3):
+        client.describe_statuses("cn-test", ids(1))
+    assert clock.monotonic() - 1000.0 == pytest.approx(1.0)
+
+
+def test_cancel_while_waiting_for_a_token() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(0.1, clock=clock)
+    bucket.acquire()
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        bucket.acquire(cancel)
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0.5)])
+def test_bad_settings_are_refused(rate: float, burst: float) -> None:
+    with pytest.raises(ValueError):
+        TokenBucket(rate, burst=burst, clock=FakeClock())
