@@ -44,6 +44,7 @@ RULES = {
     "core": ("ecsreboot.core",),
     "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
     "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
+    "sdkgen": ("ecsreboot.sdkgen",),
     "lifecycle.py": ("ecsreboot.core",),
     "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
 }
@@ -52,6 +53,7 @@ THIRD_PARTY_FORBIDDEN = {
     "ecs": ("grpc", "pulumi", "http.server", "socketserver"),
     "emulator": ("grpc", "pulumi", "requests", "urllib.request", "http.client"),
     "lifecycle.py": ("grpc", "pulumi", "requests"),
+    "sdkgen": ("grpc", "pulumi", "requests", "google"),
 }
 
 

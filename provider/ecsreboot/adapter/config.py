@@ -98,8 +98,14 @@ def resolve(values: Mapping[str, Any], environ: Mapping[str, str]) -> ProviderCo
 
 
 def _parse(prop: Prop, raw: Any) -> Any:
-    """Strings as they come; numbers and booleans from their JSON text."""
-    if prop.type in ("integer", "number", "boolean") and isinstance(raw, str):
+    """Strings as they come; numbers and booleans from their JSON text.
+
+    A string may also arrive JSON-encoded (``"\"v3\""``): Pulumi's Python codegen JSON-encodes
+    enum-typed provider inputs, so a quoted string is unquoted.
+    """
+    if not isinstance(raw, str):
+        return raw
+    if prop.type in ("integer", "number", "boolean") or (len(raw) >= 2 and raw[0] == raw[-1] == '"'):
         try:
             return json.loads(raw)
         except ValueError:

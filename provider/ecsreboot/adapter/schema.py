@@ -106,6 +106,11 @@ def schema() -> dict[str, Any]:
                 "inputProperties": inputs,
                 "requiredInputs": [p.name for p in r.INPUTS if p.required],
                 "properties": {**inputs, **outputs},
+                "stateInputs": {
+                    "description": "Input properties used for looking up and filtering RebootTrigger resources.",
+                    "type": "object",
+                    "properties": {**inputs, **outputs},
+                },
                 "required": sorted(set(always_set + [p.name for p in r.OUTPUTS if p.required])),
             }
         },
