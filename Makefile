@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install lint test test-e2e schema sdk check-generated demo bench emulator clean
+.PHONY: install lint test schema sdk check-generated demo bench emulator clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ sdk: install
 
 check-generated: install
 	$(PY) -m pytest -q -p no:xdist tests/test_generated_fresh.py
+
+demo: install
+	$(PY) examples/demo.py
+
+bench: install
+	$(PY) -m tests.bench
 
 emulator: install
 	$(BIN)/ecsreboot emulator --instances 5

@@ -45,6 +45,8 @@ RULES = {
     "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
     "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
     "sdkgen": ("ecsreboot.sdkgen",),
+    # the engine harness talks to the plugin over gRPC only, like the real engine
+    "testing": ("ecsreboot.testing",),
     "lifecycle.py": ("ecsreboot.core",),
     "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
-from tests.harness import Deployment, EngineServer, Plugin
+from ecsreboot.testing import Deployment, EngineServer, Plugin
 
 #: recognisable credentials, so leak checks can search for them
 ACCESS_KEY_ID = "LTAI5tLeakCanaryKeyId0001"

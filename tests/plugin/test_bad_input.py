@@ -7,8 +7,8 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
-from tests.harness import Deployment, EngineServer, Plugin, ResourceDecl, secret
-from tests.harness.engine import to_struct
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret
+from ecsreboot.testing.engine import to_struct
 
 GOOD = ["i-aaaa0001", "i-aaaa0002"]
 

@@ -10,7 +10,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
-from tests.harness import Deployment, EngineServer, Plugin, ResourceDecl, secret, unknown
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret, unknown
 
 
 def actions(emulator: ThreadedEmulator) -> list[str]:
@@ -241,7 +241,7 @@ def test_delete_calls_no_api(emulator: ThreadedEmulator, deployment: Deployment)
 def test_read_returns_state_and_import_returns_inputs(plugin: Plugin) -> None:
     urn = web([]).urn
     imported = plugin.stub.Read(provider_pb2.ReadRequest(id="cn-beijing/i-aaaa,i-bbbb", urn=urn), timeout=10)
-    from tests.harness.engine import from_struct
+    from ecsreboot.testing.engine import from_struct
 
     assert from_struct(imported.inputs) == {"instanceIds": ["i-aaaa", "i-bbbb"], "regionId": "cn-beijing"}
     assert from_struct(imported.properties)["rebootCount"] == 0

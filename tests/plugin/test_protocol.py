@@ -11,8 +11,8 @@ from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot import __version__
 from ecsreboot.adapter.server import engine_address_from
-from tests.harness import EngineServer, Plugin
-from tests.harness.engine import to_struct
+from ecsreboot.testing import EngineServer, Plugin
+from ecsreboot.testing.engine import to_struct
 
 
 @pytest.fixture

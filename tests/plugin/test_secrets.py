@@ -8,8 +8,8 @@ from typing import Any
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
-from tests.harness import Deployment, EngineServer, Plugin, ResourceDecl, secret
-from tests.harness.engine import SECRET_SIG, SIG, from_struct, to_struct
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret
+from ecsreboot.testing.engine import SECRET_SIG, SIG, from_struct, to_struct
 
 from .conftest import hermetic_env
 

@@ -18,7 +18,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, status_pb2
 
-REPO = Path(__file__).resolve().parents[2]
+# the source tree (provider/ holds PulumiPlugin.yaml and __main__.py): the plugin runs from it
+PROVIDER_DIR = Path(__file__).resolve().parents[2]
 SIG = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -42,7 +43,7 @@ def to_struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def from_struct(s: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(s)
+    return dict(json_format.MessageToDict(s))
 
 
 def contains_unknown(value: Any) -> bool:
@@ -90,10 +91,12 @@ class Plugin:
     """The real plugin process, launched as the engine launches a Python plugin."""
 
     def __init__(self, engine: EngineServer, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
-        command = [sys.executable, str(REPO / "provider"), engine.address]
+        # As the Python language host runs a PulumiPlugin.yaml plugin: `python <dir> <engine address>`.
+        entry = [str(PROVIDER_DIR)] if (PROVIDER_DIR / "__main__.py").exists() else ["-m", "ecsreboot.adapter"]
+        command = [sys.executable, *entry, engine.address]
         full_env = {**os.environ, **(env or {})}
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=str(cwd or REPO),
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=str(cwd or PROVIDER_DIR.parent),
         )
         assert self.process.stdout is not None
         first = self.process.stdout.readline().decode().strip()
@@ -114,8 +117,8 @@ class Plugin:
     def start(self, config: dict[str, Any]) -> None:
         """Handshake, GetPluginInfo, CheckConfig and Configure, as the engine does for a default provider."""
         self.stub.Handshake(provider_pb2.ProviderHandshakeRequest(
-            engine_address=self.engine.address, root_directory=str(REPO / "provider"),
-            program_directory=str(REPO / "provider"), configure_with_urn=True, supports_views=True,
+            engine_address=self.engine.address, root_directory=str(PROVIDER_DIR),
+            program_directory=str(PROVIDER_DIR), configure_with_urn=True, supports_views=True,
             invoke_with_preview=True, accepts_byte_string=True,
         ), timeout=10)
         self.stub.GetPluginInfo(empty_pb2.Empty(), timeout=10)

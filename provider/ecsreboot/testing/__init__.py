@@ -1,4 +1,4 @@
-"""A test harness that plays the Pulumi engine against the real plugin process.
+"""A harness that plays the Pulumi engine against the real plugin process (tests, `make demo`, benchmarks).
 
 It follows PULUMI-PROTOCOL.md: launch (port alone on the first stdout line), Handshake,
 GetPluginInfo, CheckConfig, Configure, then per resource Check -> Diff -> Create/Update with
