@@ -87,7 +87,7 @@ def test_wrong_resource_type_is_invalid_argument(checker) -> None:
 
 BAD_CONFIG = [
     ({"region": "Hangzhou!"}, "region"),
-    ({"endpoint": "127.0.0.1:8787"}, "endpoint"),
+    ({"endpoint": "http://exa mple.com"}, "endpoint"),
     ({"endpoint": "ftp://example.com"}, "endpoint"),
     ({"endpoint": "http://"}, "endpoint"),
     ({"endpoint": "http://127.0.0.1:8787/path?x=1"}, "endpoint"),

@@ -11,11 +11,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..core.checks import REGION_ID, CheckFailure
+from ..core.errors import ConfigError
 from ..core.resource import CONFIG, SIGNATURE_VERSIONS, Prop
 from ..core.values import UNKNOWN, Secret, is_known, reveal
+from ..ecs import endpoint_url
 
 #: keys the engine adds that are not ours to judge
 _ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
@@ -136,16 +137,11 @@ def _check(prop: Prop, value: Any) -> str | None:
 
 
 def _check_endpoint(value: str) -> str | None:
-    hint = "must be a URL like https://ecs.cn-hangzhou.aliyuncs.com or http://127.0.0.1:8787"
+    """The client's own rule (ecs.config.endpoint_url), so Check and the client never disagree."""
     try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return f"{hint}; got {value!r}"
-    if parts.scheme not in ("http", "https") or not parts.hostname or (port is not None and port <= 0):
-        return f"{hint}; got {value!r}"
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return f"{hint} (no path or query); got {value!r}"
+        endpoint_url(value, "cn-hangzhou")
+    except ConfigError as exc:
+        return str(exc)
     return None
 
 

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..core.checks import REGION_ID
 from ..core.errors import ConfigError
 from .wire import SignatureVersion
 
-_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
 
 #: Regions the SDKs' endpoint maps send to a non-standard host (ECS-API.md §4).
@@ -71,7 +71,7 @@ class ClientConfig:
     describe_concurrency: int = 8
 
     def __post_init__(self) -> None:
-        if not isinstance(self.region_id, str) or not _REGION.fullmatch(self.region_id):
+        if not isinstance(self.region_id, str) or not REGION_ID.fullmatch(self.region_id):
             raise ConfigError(f"region {self.region_id!r} is not a region id like cn-hangzhou: "
                               "set ecsreboot:region, --region or ALIBABA_CLOUD_REGION_ID")
         if self.signature_version not in ("v1", "v3"):
