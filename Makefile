@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: install
-	$(BIN)/ruff check provider tests
+	$(BIN)/ruff check provider tests examples
 	$(BIN)/mypy
 
 test: lint
