@@ -1,0 +1,265 @@
+"""``make demo``: the quickstart program (examples/quickstart) walked through preview and up against the ECS emulator.
+
+Without the Pulumi CLI (the default on a fresh machine) the engine's side is played by
+``ecsreboot.testing``, speaking the provider protocol to the real plugin process exactly as
+``pulumi up`` does: the program runs under Pulumi's mocks to capture its RebootTrigger, then
+
+1. ``pulumi preview``: Check, then Create with preview=true: the plugin checks the would-be reboot
+   with the API's DryRun and reboots nothing;
+2. ``pulumi up``: the preview pass again, then Create: every instance reboots once;
+3. ``pulumi up`` with nothing changed: Check and Diff only, no API call;
+4. ``pulumi config set configText ...`` and ``pulumi up``: Diff names ``triggers.configHash`` and
+   Update reboots every instance again.
+
+After each step it prints what Pulumi would show (the step, the plugin's log lines, the outputs) and
+what the emulator saw (reboots per instance, API calls per action), and checks them.
+
+With the Pulumi CLI on PATH it runs the real ``pulumi preview`` / ``pulumi up --yes`` of a copy of the
+quickstart instead, with a local backend in a temporary directory (``--engine harness`` forces the
+first way). ``ECSREBOOT_DEMO_FAST=1`` makes the emulator's reboots near-instant (tests).
+
+Exit status 0 when every step did what it should; otherwise 1, with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+QUICKSTART = HERE / "quickstart"
+FAST = os.environ.get("ECSREBOOT_DEMO_FAST") == "1"
+DURATIONS = {"Stopping": 0.05, "Starting": 0.05} if FAST else {"Stopping": 1.0, "Starting": 1.0}
+INSTANCES = 4
+EMULATOR_KEY = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "emulator-key", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret"}
+EDITED_TEXT = "worker_processes 8;\nevents { worker_connections 4096; }\n"
+
+try:
+    from ecsreboot.emulator import ThreadedEmulator
+except ImportError:  # pragma: no cover - a hint for running it outside the project's virtualenv
+    sys.exit("examples/demo.py needs the ecsreboot package: run `make demo` (it installs .venv first)")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise DemoFailed(message)
+
+
+def heading(text: str) -> None:
+    print(f"\n\033[1m{text}\033[0m" if sys.stdout.isatty() else f"\n{text}", flush=True)
+
+
+def plugin_env() -> dict[str, str]:
+    """This environment without ambient Alibaba settings, plus the emulator's key (as the quickstart README says)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
+    env.update(EMULATOR_KEY, ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+    return env
+
+
+class EmulatorReport:
+    """Reboots per instance and API calls per action, overall and since the last report."""
+
+    def __init__(self, emu: ThreadedEmulator) -> None:
+        self.emu = emu
+        self.seen = 0
+
+    def counts(self) -> list[int]:
+        reboots = self.emu.reboot_counts()
+        return [reboots[i] for i in self.emu.instance_ids()]
+
+    def show(self) -> list[int]:
+        requests = self.emu.requests()
+        new, self.seen = requests[self.seen:], len(requests)
+        calls = collections.Counter(
+            r["action"] + (" (DryRun)" if str(r["params"].get("DryRun", "")).lower() == "true" else "") for r in new
+        )
+        counts = self.counts()
+        print(f"  emulator: reboots per instance: {' '.join(map(str, counts))}")
+        summary = ", ".join(f"{action} x{n}" for action, n in sorted(calls.items())) or "none"
+        print(f"  emulator: API calls in this step: {summary}")
+        return counts
+
+
+# --- the harness way (no Pulumi CLI) -----------------------------------------------------------------------
+
+
+def run_with_harness() -> int:
+    import mockrun
+
+    from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl
+
+    started = time.monotonic()
+    print("ecsreboot demo: examples/quickstart through preview and up, against the ECS emulator")
+    print("  (no Pulumi CLI on PATH: ecsreboot.testing plays the engine against the real plugin process)")
+    with ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
+        ids = emu.instance_ids()
+        print(f"ECS emulator listening on {emu.url} with {INSTANCES} Running instances: {' '.join(ids)}")
+        print(f"  (each reboot: Stopping {DURATIONS['Stopping']:g} s, Starting {DURATIONS['Starting']:g} s)")
+        report = EmulatorReport(emu)
+        overrides: dict[str, Any] = {"ecsreboot:endpoint": emu.url, "instanceIds": ids}
+        print(f"$ pulumi config set ecsreboot:endpoint {emu.url}")
+        for n, iid in enumerate(ids):
+            print(f"$ pulumi config set --path 'instanceIds[{n}]' {iid}")
+
+        engine = EngineServer()
+        plugin: Plugin | None = None
+        try:
+            run = mockrun.run_program(QUICKSTART, stack="dev", config=overrides)
+            reg = run.one()
+            print(f"the program registers {reg.type} {reg.name!r}: triggers={reg.inputs['triggers']}")
+            plugin = Plugin(engine, env=plugin_env())
+            plugin.start(run.provider_config())
+            deployment = Deployment(plugin)
+            web = ResourceDecl(reg.name, reg.inputs, timeout=reg.update_timeout)
+            shown = 0
+
+            def show(result: Any, step_label: str) -> list[int]:
+                nonlocal shown
+                if web.urn in result.errors:
+                    raise DemoFailed(f"{step_label} failed: {result.errors[web.urn]}")
+                step = result.steps.get(web.urn, "same")
+                if step == "create":
+                    print(f"  + {reg.type} {reg.name} create")
+                elif step == "update":
+                    diff = result.diffs[web.urn]
+                    keys = ",".join(f"~{k}" for k in diff.detailedDiff)
+                    print(f"  ~ {reg.type} {reg.name} update [diff: {keys}]")
+                else:
+                    print(f"    {reg.type} {reg.name} (unchanged: no provider call beyond Check and Diff)")
+                logs = engine.logs[shown:]
+                shown = len(engine.logs)
+                for entry in logs:
+                    if entry.urn != web.urn:
+                        continue
+                    kind = "status" if entry.ephemeral else ("warning" if entry.severity == 2 else "info")
+                    print(f"      {kind}: {entry.message}")
+                outputs = result.outputs.get(web.urn)
+                if outputs and "rebootCount" in outputs and isinstance(outputs["rebootCount"], int | float):
+                    codes = collections.Counter(r["code"] for r in outputs.get("results", []))
+                    print(f"  outputs: rebootCount={outputs['rebootCount']:g} lastRebootTime="
+                          f"{outputs.get('lastRebootTime')} results={dict(codes)} requestIds="
+                          f"{len(outputs.get('requestIds', []))} failedInstanceIds={outputs.get('failedInstanceIds')}")
+                return report.show()
+
+            heading("1. pulumi preview  (dry run: nothing is rebooted)")
+            counts = show(deployment.preview([web]), "preview")
+            expect(counts == [0] * INSTANCES, f"preview rebooted something: {counts}")
+            expect(any("dry run passed" in m for m in engine.messages(web.urn)), "preview made no dry run")
+
+            heading("2. pulumi up  (create: reboots the fleet, waits until Running)")
+            after_up = show(deployment.up([web]), "up")
+            expect(after_up == [1] * INSTANCES, f"up should reboot every instance once: {after_up}")
+
+            heading("3. pulumi up  (nothing changed: no API call)")
+            mark = len(emu.requests())
+            again = mockrun.run_program(QUICKSTART, stack="dev", config=overrides)
+            after_rerun = show(deployment.up([ResourceDecl(reg.name, again.one().inputs, reg.update_timeout)]),
+                               "re-run")
+            expect(after_rerun == after_up, f"an unchanged re-run rebooted: {after_rerun}")
+            expect(len(emu.requests()) == mark, "an unchanged re-run called the API")
+
+            heading("4. pulumi config set configText ...; pulumi up  (changed trigger: reboots again)")
+            edited = mockrun.run_program(QUICKSTART, stack="dev", config={**overrides, "configText": EDITED_TEXT})
+            changed = ResourceDecl(reg.name, edited.one().inputs, reg.update_timeout)
+            after_change = show(deployment.up([changed]), "changed trigger")
+            expect(after_change == [2] * INSTANCES, f"a changed trigger should reboot again: {after_change}")
+        finally:
+            if plugin is not None:
+                plugin.stop()
+            engine.stop()
+
+    heading("done")
+    print(f"reboots per instance after up, unchanged re-run, changed trigger: "
+          f"{after_up[0]}, {after_rerun[0]}, {after_change[0]}")
+    print(f"everything stopped; {time.monotonic() - started:.1f} s")
+    print("next: copy examples/quickstart, `pip install ./sdk/python`, `pulumi config set ecsreboot:region ...`, "
+          "`pulumi up` (see README.md)")
+    return 0
+
+
+# --- the Pulumi CLI way ------------------------------------------------------------------------------------
+
+
+def run_with_cli(pulumi: str) -> int:
+    """The real `pulumi preview` / `pulumi up` of a copy of the quickstart, local backend, temporary stack."""
+    venv_bin = Path(sys.executable).parent  # holds pulumi-resource-ecsreboot
+    with tempfile.TemporaryDirectory(prefix="ecsreboot-demo-") as tmp, \
+            ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
+        project = Path(tmp) / "quickstart"
+        shutil.copytree(QUICKSTART, project, ignore=shutil.ignore_patterns("venv", "Pulumi.*.yaml", "__pycache__"))
+        # run the program with this interpreter's virtualenv (pulumi, ecsreboot) and the SDK of this checkout
+        (project / "Pulumi.yaml").write_text(
+            "name: ecsreboot-quickstart\nruntime:\n  name: python\n  options:\n"
+            f"    virtualenv: {Path(sys.prefix)}\n", encoding="utf-8")
+        env = {
+            **plugin_env(),
+            "PULUMI_BACKEND_URL": f"file://{tmp}",
+            "PULUMI_CONFIG_PASSPHRASE": "demo",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(ROOT / "sdk" / "python"),
+        }
+        report = EmulatorReport(emu)
+
+        def pulumi_cmd(*args: str) -> None:
+            print(f"$ pulumi {' '.join(args)}", flush=True)
+            done = subprocess.run([pulumi, *args], cwd=project, env=env, check=False)
+            expect(done.returncode == 0, f"`pulumi {' '.join(args)}` exited with {done.returncode}")
+
+        ids = emu.instance_ids()
+        print(f"ECS emulator listening on {emu.url} with {INSTANCES} Running instances: {' '.join(ids)}")
+        pulumi_cmd("stack", "init", "demo")
+        pulumi_cmd("config", "set", "ecsreboot:region", "cn-hangzhou")
+        pulumi_cmd("config", "set", "ecsreboot:endpoint", emu.url)
+        for n, iid in enumerate(ids):
+            pulumi_cmd("config", "set", "--path", f"instanceIds[{n}]", iid)
+        pulumi_cmd("config", "set", "configText", "worker_processes 4;")
+
+        heading("1. pulumi preview")
+        pulumi_cmd("preview")
+        expect(report.show() == [0] * INSTANCES, "preview rebooted something")
+        heading("2. pulumi up")
+        pulumi_cmd("up", "--yes")
+        expect(report.show() == [1] * INSTANCES, "up should reboot every instance once")
+        heading("3. pulumi up (nothing changed)")
+        pulumi_cmd("up", "--yes", "--expect-no-changes")
+        expect(report.show() == [1] * INSTANCES, "an unchanged re-run rebooted")
+        heading("4. pulumi config set configText ...; pulumi up")
+        pulumi_cmd("config", "set", "configText", EDITED_TEXT)
+        pulumi_cmd("up", "--yes")
+        expect(report.show() == [2] * INSTANCES, "a changed trigger should reboot again")
+        print("reboots per instance after up, unchanged re-run, changed trigger: 1, 1, 2")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--engine", choices=("auto", "harness", "cli"), default="auto",
+                        help="auto: the Pulumi CLI when on PATH, else the built-in engine harness")
+    args = parser.parse_args(argv)
+    pulumi = shutil.which("pulumi") if args.engine != "harness" else None
+    if args.engine == "cli" and pulumi is None:
+        print("demo: --engine cli, but no `pulumi` on PATH", file=sys.stderr)
+        return 1
+    try:
+        return run_with_cli(pulumi) if pulumi else run_with_harness()
+    except DemoFailed as failed:
+        print(f"\ndemo FAILED: {failed}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
