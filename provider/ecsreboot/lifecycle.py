@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .core.checks import CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
+from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
 from .core.values import UNKNOWN, canonical, is_known, reveal, wrap_like
@@ -44,7 +45,9 @@ class RebootBackend(Protocol):
         self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event
     ) -> RoundResult: ...
 
-    def dry_run(self, instance_ids: Sequence[str], options: RoundOptions) -> DryRunVerdicts: ...
+    def dry_run(
+        self, instance_ids: Sequence[str], options: RoundOptions, cancel: threading.Event | None = None
+    ) -> DryRunVerdicts: ...
 
 
 class PreviewRejected(Exception):
@@ -110,7 +113,8 @@ class TriggerLifecycle:
         self, inputs: Mapping[str, Any], *, preview: bool, timeout: float, progress: Progress,
         cancel: threading.Event,
     ) -> StepResult:
-        targets = list(reveal(inputs["instanceIds"])) if reveal(inputs.get("rebootOnCreate", True)) else []
+        ids = reveal(inputs["instanceIds"])
+        targets = ([UNKNOWN] if ids is UNKNOWN else list(ids)) if reveal(inputs.get("rebootOnCreate", True)) else []
         base = {"rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
         return self._step(self._new_id(), inputs, base, targets, preview=preview, timeout=timeout,
                           progress=progress, cancel=cancel)
@@ -141,16 +145,21 @@ class TriggerLifecycle:
         self, id_: str, inputs: Mapping[str, Any], base: dict[str, Any], targets: list[Any], *,
         preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
     ) -> StepResult:
+        if not preview:
+            unknown = sorted(k for k, v in inputs.items() if not is_known(v))
+            if unknown:  # the engine sends unknowns only in preview; acting on a guess could reboot wrongly
+                raise ValueError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
+                                 "allowed during preview (pulumi preview, or the preview phase of pulumi up)")
         outputs = {**dict(inputs), **base}
         if not targets:
             outputs["failedInstanceIds"] = []
             return StepResult(id_, outputs)
         if preview:
-            return StepResult(id_, self._preview(inputs, outputs, targets, progress))
+            return StepResult(id_, self._preview(inputs, outputs, targets, progress, cancel))
         options = self._options(inputs, timeout)
         ids = inputs["instanceIds"]
         if options.dry_run:
-            report = self._backend.dry_run(targets, options)
+            report = self._backend.dry_run(targets, options, cancel)
             outputs.update(
                 results=wrap_like(ids, [o.to_output() for o in _verdicts(report)]),
                 requestIds=list(report.request_ids), failedInstanceIds=[],
@@ -168,7 +177,8 @@ class TriggerLifecycle:
         return StepResult(id_, outputs, _round_errors(result))
 
     def _preview(
-        self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress
+        self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress,
+        cancel: threading.Event,
     ) -> dict[str, Any]:
         """Never reboots. Checks the would-be reboot with DryRun when everything is known."""
         for name in ("rebootCount", "lastRebootTime", "results", "requestIds", "failedInstanceIds"):
@@ -181,7 +191,9 @@ class TriggerLifecycle:
         if not self._backend.credentials_available():
             progress(ProgressEvent("dry_run", "dry run skipped: no credentials configured"))
             return outputs
-        report = self._backend.dry_run(targets, self._options(inputs, DEFAULT_TIMEOUT_SECONDS))
+        report = self._backend.dry_run(targets, self._options(inputs, DEFAULT_TIMEOUT_SECONDS), cancel)
+        if cancel.is_set():  # the verdicts of a cut-short dry run would blame the instances
+            raise Cancelled("the preview was cancelled during its dry run; nothing was rebooted")
         if report.failures:
             raise PreviewRejected(_describe_failures(report.failures, report.request_ids))
         for o in report.warnings:
@@ -200,7 +212,7 @@ class TriggerLifecycle:
             batch_optimization=plain.get("batchOptimization", "AllTogether"),
             api=plain.get("rebootApi", "RebootInstances"),
             dry_run=bool(plain.get("dryRun", False)),
-            max_unavailable=int(max_unavailable) if max_unavailable is not None else None,
+            max_unavailable=int(max_unavailable) if is_known(max_unavailable) and max_unavailable is not None else None,
             wait_for_running=bool(plain.get("waitForRunning", True)),
             timeout=timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT_SECONDS,
         )
@@ -238,7 +250,8 @@ def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequenc
     shown = "; ".join(f"{o.instance_id}: {o.code}: {o.message}" for o in failures[:20])
     more = f"; and {len(failures) - 20} more" if len(failures) > 20 else ""
     rids = f" [RequestIds: {', '.join(request_ids[:5])}]" if request_ids else ""
-    return f"dry run failed for {len(failures)} instance(s): {shown}{more}{rids}"
+    hint = f". {CREDENTIALS_HINT}" if any(error_class(o.code, 0) is AuthFailure for o in failures) else ""
+    return f"dry run failed for {len(failures)} instance(s): {shown}{more}{rids}{hint}"
 
 
 def _round_errors(result: RoundResult) -> list[str]:

@@ -83,8 +83,12 @@ class EcsBackend:
         return run_round(self.client(options.region_id), list(instance_ids), options, progress=progress,
                          cancel=cancel, clock=self._clock)
 
-    def dry_run(self, instance_ids: Sequence[str], options: RoundOptions) -> DryRunReport:
-        return dry_run(self.client(options.region_id), list(instance_ids), options)
+    def dry_run(
+        self, instance_ids: Sequence[str], options: RoundOptions, cancel: threading.Event | None = None
+    ) -> DryRunReport:
+        """Bounded by ``options.timeout`` and ``cancel`` (a cancelled check's instances get NotAttempted)."""
+        return dry_run(self.client(options.region_id), list(instance_ids), options, cancel=cancel,
+                       deadline=self._clock.monotonic() + options.timeout)
 
 
 def make_backend(config: ProviderConfig) -> EcsBackend:

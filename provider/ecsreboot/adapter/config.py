@@ -8,6 +8,7 @@ their types and environment variables.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,8 @@ def check_config(
                                               f"{', '.join(sorted(declared))}"))
             continue
         if is_known(value) and reveal(value) is not None:
-            reason = _check(prop, _parse(prop, reveal(value)))
+            # a secret value (declared secret, or made secret by the user) is never quoted back
+            reason = _check(prop, _parse(prop, reveal(value)), secret=prop.secret or isinstance(value, Secret))
             if reason:
                 failures.append(CheckFailure(key, reason))
         checked[key] = Secret(reveal(value)) if prop.secret and value is not UNKNOWN else value
@@ -114,33 +116,39 @@ def _parse(prop: Prop, raw: Any) -> Any:
     return raw
 
 
-def _check(prop: Prop, value: Any) -> str | None:
+def _check(prop: Prop, value: Any, *, secret: bool = False) -> str | None:
+    shown = "(a secret value)" if secret else repr(value)
     if prop.type in ("string", "enum"):
         if not isinstance(value, str):
             return "must be a string"
         if prop.type == "enum" and value not in prop.choices:
-            return f"must be one of {', '.join(prop.choices)}, got {value!r}"
-        if prop.name == "region" and not REGION_ID.match(value):
-            return f"{value!r} is not a region id (like cn-hangzhou)"
+            return f"must be one of {', '.join(prop.choices)}, got {shown}"
+        if prop.name == "region" and not REGION_ID.fullmatch(value):
+            return f"{shown} is not a region id (like cn-hangzhou)"
         if prop.name == "endpoint":
-            return _check_endpoint(value)
+            return _check_endpoint(value, secret)
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return f"must be a number, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return f"must be a finite number, got {shown}"
     if prop.type == "integer" and int(value) != value:
-        return f"must be a whole number, got {value!r}"
+        return f"must be a whole number, got {shown}"
+    if not secret:
+        shown = f"{value:g}"
     if prop.minimum is not None and value < prop.minimum:
-        return f"must be at least {prop.minimum:g}, got {value:g}"
+        return f"must be at least {prop.minimum:g}, got {shown}"
     if prop.positive and value <= 0:
-        return f"must be greater than 0, got {value:g}"
+        return f"must be greater than 0, got {shown}"
     return None
 
 
-def _check_endpoint(value: str) -> str | None:
+def _check_endpoint(value: str, secret: bool) -> str | None:
     """The client's own rule (ecs.config.endpoint_url), so Check and the client never disagree."""
     try:
         endpoint_url(value, "cn-hangzhou")
     except ConfigError as exc:
+        if secret:
+            return ("the (secret) endpoint is not a usable URL (expected e.g. http://127.0.0.1:8787 or "
+                    "ecs.cn-beijing.aliyuncs.com)")
         return str(exc)
     return None
 

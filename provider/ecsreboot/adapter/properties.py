@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 
 from ..core.values import UNKNOWN, Secret
 
@@ -37,9 +37,25 @@ def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
     """A Struct as a dict of domain values (empty for None)."""
     if struct is None:
         return {}
-    raw = json_format.MessageToDict(struct)
-    decoded = decode(raw)
+    decoded = decode({key: _plain(value) for key, value in struct.fields.items()})
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _plain(value: struct_pb2.Value) -> Any:
+    """One protobuf Value as plain Python. Walked by hand rather than with ``json_format``, which
+    refuses NaN and infinities (legal in a Struct): those must reach Check and fail there, by name."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return {key: _plain(item) for key, item in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_plain(item) for item in value.list_value.values]
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
 
 
 def decode(value: Any) -> Any:

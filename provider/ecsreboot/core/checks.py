@@ -77,7 +77,7 @@ def _show(value: Any, secret: bool) -> str:
 def _check_string(prop: Prop, value: Any, secret: bool) -> tuple[str | None, Any]:
     if not isinstance(value, str):
         return f"must be a string, got {_kind(value)}", None
-    if prop.name == "regionId" and not REGION_ID.match(value):
+    if prop.name == "regionId" and not REGION_ID.fullmatch(value):
         return f"{_show(value, secret)} is not a region id (like cn-hangzhou)", None
     return None, None
 
@@ -123,7 +123,7 @@ def _check_instance_ids(prop: Prop, value: Any, secret: bool) -> tuple[str | Non
             continue
         if not isinstance(item, str):
             return f"item {i} must be a string, got {_kind(item)}", None
-        if not INSTANCE_ID.match(item):
+        if not INSTANCE_ID.fullmatch(item):
             return f"item {i} ({_show(item, secret)}) is not an ECS instance id (like i-bp67acfmxazb4p****)", None
         if item in seen:
             return f"lists {_show(item, secret)} more than once; each instance may appear once", None

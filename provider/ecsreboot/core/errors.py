@@ -94,6 +94,14 @@ class AuthFailure(ApiError):
     """The request's signature or access key was rejected."""
 
 
+#: What to do about an AuthFailure: the API's own message names the problem, not where to fix it.
+CREDENTIALS_HINT = (
+    "Check the credentials: ecsreboot:accessKey, ecsreboot:secretKey and ecsreboot:securityToken, the "
+    "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET / ALIBABA_CLOUD_SECURITY_TOKEN variables, "
+    "or the profile in ~/.aliyun/config.json (temporary STS credentials must be renewed when they expire)"
+)
+
+
 class InvalidParameter(ApiError):
     """The request itself was malformed."""
 

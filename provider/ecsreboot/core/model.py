@@ -50,9 +50,9 @@ class RoundOptions:
     max_unavailable: int | None = None
     wait_for_running: bool = True
     timeout: float = 600.0
-    #: parallel calls for the single-instance API and for polling
+    #: parallel calls: RebootInstances chunks (after the first), the single-instance API, polling
     concurrency: int = 8
-    #: status polling while waiting for Running: first interval and cap (seconds), growing x1.5
+    #: status polling while waiting for Running: first interval and cap (seconds), growing x1.2
     poll_interval: float = 1.0
     poll_max_interval: float = 10.0
 

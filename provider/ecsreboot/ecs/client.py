@@ -18,10 +18,12 @@ from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from ..core.clock import Clock, SystemClock, rfc3339
-from ..core.errors import ApiError, Cancelled, EcsError, InvalidParameter, TransportError
+from ..core.credentials import Credentials
+from ..core.errors import ApiError, Cancelled, EcsError, InvalidParameter, TransportError, api_error
 from ..core.model import BatchOptimization
 from ..core.operations import DESCRIBE_INSTANCES_PAGE_MAX, MAX_INSTANCES_PER_CALL, OPERATIONS, encode_params
 from ..core.plan import chunked
+from ..core.signing import percent_encode
 from . import reboot
 from .config import ClientConfig
 from .credentials import CredentialsProvider
@@ -145,9 +147,10 @@ class EcsClient:
             raise Cancelled(f"{action} cancelled")
         if self.limiter is not None:
             self.limiter.acquire(cancel)
+        credentials = self._credentials.get()
         request = build_request(
             self._base_url, self._host, action=action, version=version, params=wire,
-            credentials=self._credentials.get(), signature_version=self.config.signature_version,
+            credentials=credentials, signature_version=self.config.signature_version,
             timestamp=rfc3339(self.clock.utcnow()), nonce=self._nonce())
         with self._lock:
             self._stats[action] += 1
@@ -155,7 +158,10 @@ class EcsClient:
             response = self._transport.send(request)
         except TransportError as err:
             raise TransportError(err.detail, sent=err.sent, action=action) from None
-        reply = parse_reply(action, response)
+        try:
+            reply = parse_reply(action, response)
+        except ApiError as err:
+            raise _without_credentials(err, credentials) from None
         log.debug("%s: HTTP %d RequestId %s", action, response.status, reply.get("RequestId", ""))
         return reply
 
@@ -266,6 +272,24 @@ def _as_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _without_credentials(err: ApiError, credentials: Credentials) -> ApiError:
+    """``err`` with the credentials it was signed with removed from its message.
+
+    A V1 SignatureDoesNotMatch answer quotes the server's string-to-sign, AccessKeyId included (and an
+    STS token, percent-encoded once or twice). Callers add what they know to be secret; credentials
+    from a profile or the default chain only the client knows.
+    """
+    values = (credentials.access_key_id, credentials.access_key_secret, credentials.security_token or "")
+    forms = {f for v in values if len(v) >= 4 for f in (v, percent_encode(v), percent_encode(percent_encode(v)))}
+    message = err.message
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, "[secret]")
+    if message == err.message:
+        return err
+    return api_error(err.code, message, err.request_id, err.http_status, action=err.action,
+                     retry_after=err.retry_after)
 
 
 def _brief(err: EcsError) -> str:

@@ -11,6 +11,7 @@ from ..core.errors import ConfigError
 from .wire import SignatureVersion
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
+_USERINFO = re.compile(r"^(\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?)[^/?#]*@")
 
 #: Regions the SDKs' endpoint maps send to a non-standard host (ECS-API.md §4).
 ENDPOINT_QUIRKS: dict[str, str] = {"cn-hangzhou": "ecs-cn-hangzhou.aliyuncs.com"}
@@ -37,19 +38,27 @@ def endpoint_url(endpoint: str | None, region_id: str) -> tuple[str, str]:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- raises ValueError for a bad port
     except ValueError:
-        raise ConfigError(f"endpoint {endpoint!r} is not a valid URL (expected e.g. http://127.0.0.1:8787)") from None
+        raise ConfigError(f"endpoint {_masked(endpoint)!r} is not a valid URL "
+                          "(expected e.g. http://127.0.0.1:8787)") from None
     hostname = parts.hostname or ""
     problems = []
     if parts.scheme not in ("http", "https"):
         problems.append("the scheme must be http or https")
-    if not hostname or not _HOST.fullmatch(hostname) or "@" in parts.netloc:
+    if "@" in parts.netloc:
+        problems.append("it must not carry a user name or password")
+    elif not hostname or not _HOST.fullmatch(hostname):
         problems.append("it needs a host name")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         problems.append("it must not have a path, query or fragment")
     if problems:
-        raise ConfigError(f"endpoint {endpoint!r} is not usable: {'; '.join(problems)} "
+        raise ConfigError(f"endpoint {_masked(endpoint)!r} is not usable: {'; '.join(problems)} "
                           "(expected e.g. http://127.0.0.1:8787 or ecs.cn-beijing.aliyuncs.com)")
     return f"{parts.scheme}://{parts.netloc}", parts.netloc
+
+
+def _masked(endpoint: str) -> str:
+    """The endpoint as quoted in messages: a ``user:password@`` part is not repeated."""
+    return _USERINFO.sub(r"\1***@", endpoint)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from the chain are refreshed during long waits. No secret appears in a repr or a
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,7 +67,15 @@ ClientFactory = Callable[[], Any]
 def _default_chain_client() -> Any:
     from alibabacloud_credentials.client import Client  # lazy: heavy, and reads os.environ at import
 
+    _quiet_library_log()
     return Client()
+
+
+def _quiet_library_log() -> None:
+    """Mute the library's own ``credentials`` logger: it writes failed STS/OIDC request URLs --
+    ``AccessKeyId`` included -- and tracebacks straight to stderr. Its failures still reach the user,
+    through ChainCredentialsProvider's ConfigError, with query strings removed."""
+    logging.getLogger("credentials").disabled = True
 
 
 class ChainCredentialsProvider:
@@ -90,13 +100,22 @@ class ChainCredentialsProvider:
         except ConfigError:
             raise
         except Exception as exc:  # the library raises many types; none may carry a secret
-            raise ConfigError(no_credentials_message(f"{self.source}: {_short(exc)}")) from None
+            raise ConfigError(self._failure(_short(exc))) from None
         if not key_id or not secret:
-            raise ConfigError(no_credentials_message(f"{self.source} returned an empty access key"))
+            raise ConfigError(self._failure("it returned an empty access key"))
         return Credentials(key_id, secret, token or None, source=self.source)
 
     def __repr__(self) -> str:
         return f"ChainCredentialsProvider(<{self.source}>)"
+
+    def _failure(self, detail: str) -> str:
+        if not self.source.startswith("profile:"):
+            return no_credentials_message(f"{self.source}: {detail}")
+        # A profile was found and chosen: saying "no credentials found, set ..." would send the user
+        # to the wrong place. Name the profile and what went wrong with it.
+        return (f"cannot get credentials from {self.source}: {detail}. Fix that profile in "
+                "~/.aliyun/config.json (for RamRoleArn, OIDC and the like, STS must be reachable), or choose "
+                "another with ecsreboot:profile or ALIBABA_CLOUD_PROFILE")
 
 
 def resolve_credentials(
@@ -200,6 +219,7 @@ def _profile_provider(entry: Mapping[str, Any], name: str, path: Path, named: bo
         from alibabacloud_credentials.client import Client
         from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
 
+        _quiet_library_log()
         return Client(provider=CLIProfileCredentialsProvider(profile_name=name, profile_file=str(path)))
 
     return ChainCredentialsProvider(factory, source=f"profile:{name} (mode {mode})")
@@ -217,6 +237,10 @@ def no_credentials_message(detail: str = "") -> str:
     return f"{hint}; {detail}" if detail else hint
 
 
+#: a URL's query string: the library's errors quote whole STS request URLs, AccessKeyId and Signature included
+_QUERY = re.compile(r"\?[^\s'\"()]*")
+
+
 def _short(exc: BaseException, limit: int = 300) -> str:
-    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    text = _QUERY.sub("?...", f"{type(exc).__name__}: {exc}".replace("\n", " "))
     return text[:limit] + ("..." if len(text) > limit else "")

@@ -177,11 +177,14 @@ def _confirm_after_loss(client: EcsClient, action: str, region_id: str, ids: lis
     confirmed: dict[str, InstanceOutcome] = {}
     observed = dict.fromkeys(ids, 0)
     unresolved = list(ids)
+    cut_short = ""
     for poll in range(config.ambiguity_polls):
         if poll:
             if deadline is not None and clock.monotonic() + config.ambiguity_interval > deadline:
+                cut_short = " (the round's timeout ran out)"
                 break
             if not clock.sleep(config.ambiguity_interval, cancel):
+                cut_short = " (cancelled)"
                 break
         try:
             statuses = client.describe_statuses(region_id, unresolved, cancel=cancel, deadline=deadline)
@@ -204,5 +207,5 @@ def _confirm_after_loss(client: EcsClient, action: str, region_id: str, ids: lis
         if i not in resend:
             confirmed[i] = InstanceOutcome(
                 i, REBOOT_UNCONFIRMED, f"the {action} reply was lost ({err.detail}) and the status could "
-                "not be checked: the instance may or may not have been rebooted; it was not re-sent")
+                f"not be checked{cut_short}: the instance may or may not have been rebooted; it was not re-sent")
     return confirmed, resend

@@ -3,7 +3,8 @@
 ``run_round`` never raises for what happens to instances: every instance ends with an outcome
 (``InstanceOutcome``; ``"200"`` when rebooted), and instances rebooted but not seen Running again
 are listed in ``not_back``. Within a wave RebootInstances goes in calls of at most 100 ids
-(``BatchOptimization`` as asked); ``api="RebootInstance"`` sends one call per instance,
+(``BatchOptimization`` as asked), the first alone, the others ``options.concurrency`` at a time
+(``_Round._batches``); ``api="RebootInstance"`` sends one call per instance,
 ``options.concurrency`` at a time, and never a RebootInstances call.
 
 The next wave starts only once the previous one is Running again -- even with
@@ -22,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from ..core.clock import Clock
-from ..core.errors import AuthFailure, Cancelled, ConfigError, EcsError
+from ..core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, ConfigError, EcsError
 from ..core.model import InstanceOutcome, ProgressEvent, ProgressKind, RoundOptions, RoundResult
 from ..core.operations import MAX_INSTANCES_PER_CALL
 from ..core.plan import chunked, dedupe, waves
@@ -65,6 +66,9 @@ def run_round(
             run.skip(wave, stop)
             continue
         run.wave(number, wave, last=number == len(plan))
+    if cancel.is_set() and run.result.failed_ids:
+        # cut short by Cancel wherever it landed (a retry's backoff, a status check after a lost reply...)
+        run.result.cancelled = True
     return run.result
 
 
@@ -115,19 +119,46 @@ class _Round:
         if self.options.api == "RebootInstance":
             replies = self._singles(wave)
         else:
-            replies = []
-            for chunk in chunked(wave, MAX_INSTANCES_PER_CALL):
-                if self.cancel.is_set() or self.halt is not None:
-                    why = self.halt or "the round was cancelled"
-                    replies.append(RebootReply([failure_outcome(i, Cancelled(why)) for i in chunk]))
-                    continue
-                replies.append(self._batch(chunk))
+            replies = self._batches(list(chunked(wave, MAX_INSTANCES_PER_CALL)))
         outcomes: list[InstanceOutcome] = []
         for reply in replies:
             outcomes.extend(reply.outcomes)
             self.result.request_ids.extend(reply.request_ids)
             self._note_error(reply.error)
         return outcomes
+
+    def _batches(self, chunks: list[list[str]]) -> list[RebootReply]:
+        """The first chunk alone, the full chunks after it ``options.concurrency`` at a time, a partial
+        last chunk after those; replies in chunk order.
+
+        The first call is a canary: a refused signature or a wrong endpoint costs one call, not a burst,
+        and halts the wave. Keeping the short last chunk last means request logs list the calls as
+        100, 100, ..., remainder, as they did when every call waited for the previous one. Every chunk
+        is still one call of its own, sent at most once (reboot_batch's rules); a chunk not yet sent
+        when the round is cancelled or halted is not sent at all.
+        """
+
+        def one(chunk: list[str]) -> RebootReply:
+            if self.cancel.is_set() or self.halt is not None:
+                why = self.halt or "the round was cancelled"
+                return RebootReply([failure_outcome(i, Cancelled(why)) for i in chunk])
+            reply = self._batch(chunk)
+            if isinstance(reply.error, AuthFailure | ConfigError):
+                self.halt = self.halt or f"an earlier call failed: {reply.error}"
+            return reply
+
+        if not chunks:
+            return []
+        first, middle, last = one(chunks[0]), chunks[1:], []
+        if len(middle) > 1 and len(middle[-1]) < len(middle[0]):
+            middle, last = middle[:-1], middle[-1:]
+        workers = min(max(1, self.options.concurrency), len(middle))
+        if workers <= 1:
+            replies = [first, *map(one, middle)]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="ecsreboot-reboot") as pool:
+                replies = [first, *pool.map(one, middle)]
+        return replies + [one(chunk) for chunk in last]
 
     def _batch(self, chunk: list[str]) -> RebootReply:
         o = self.options
@@ -151,7 +182,7 @@ class _Round:
             self.result.cancelled = True
             return
         if self.result.error is None:
-            self.result.error = str(error)
+            self.result.error = f"{error}. {CREDENTIALS_HINT}" if isinstance(error, AuthFailure) else str(error)
         if isinstance(error, AuthFailure | ConfigError):
             # every further call would be refused the same way
             self.halt = f"an earlier call failed: {error}"
@@ -164,7 +195,7 @@ class _Round:
             self.event("waiting", f"{label}: waiting: {back}/{total} Running", number,
                        running=back, total=total, ephemeral=True)
 
-        schedule = PollSchedule(self.options.poll_interval, 1.5, self.options.poll_max_interval)
+        schedule = PollSchedule(interval=self.options.poll_interval, max_interval=self.options.poll_max_interval)
         waited = wait_until_running(self.client, self.options.region_id, ids, deadline=self.deadline,
                                     cancel=self.cancel, clock=self.clock, left=left, schedule=schedule,
                                     on_poll=on_poll)

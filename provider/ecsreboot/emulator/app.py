@@ -26,14 +26,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ecsreboot.core.clock import Clock, SystemClock
+from ecsreboot.core.errors import api_error
 
 from .admin import PREFIX, handle_admin
 from .backend import Ecs
 from .faults import FaultPlan
 from .service import EmulatorService, Outcome
-from .wire import Verifier, parse_request
+from .wire import Verifier, error_body, new_request_id, parse_request
 
 DEFAULT_ACCESS_KEYS: Mapping[str, str] = {"emulator-key": "emulator-secret"}
+#: API-style codes for the errors http.server answers before a request reaches the API layer
+_HTTP_ERROR_CODES: Mapping[int, str] = {
+    400: "BadRequest", 413: "RequestEntityTooLarge", 414: "RequestURITooLong",
+    431: "RequestHeaderFieldsTooLarge", 501: "UnsupportedHTTPMethod", 505: "UnsupportedHTTPVersion",
+}
 #: the largest request body read (ECS requests are a few kilobytes)
 MAX_BODY = 1 << 20
 
@@ -90,6 +96,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet by default: per-request output would drown test logs (and could leak query strings)."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server answers by itself (malformed request line, unsupported method or HTTP version,
+        oversized line or headers) and a bad Content-Length: in the API's error shape with a RequestId,
+        like every other answer, instead of http.server's HTML page."""
+        reason = self.responses.get(code, ("Error", ""))[0]
+        request_id = new_request_id()
+        error = api_error(_HTTP_ERROR_CODES.get(code, "InvalidRequest"), message or reason, "", code)
+        body = json.dumps(error_body(error, request_id)).encode()
+        if self.request_version == "HTTP/0.9":  # the request line was unreadable: answer as HTTP/1.0
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self.send_response(code, reason)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-acs-request-id", request_id)
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def _handle(self) -> None:
         try:

@@ -47,6 +47,7 @@ class _Instance:
     locks: dict[str, str] = field(default_factory=dict)  # LockReason -> LockMsg
     expired: bool = False
     reboots: int = 0
+    order: int = 0  # position in the listing (creation order)
 
 
 class Ecs:
@@ -89,7 +90,7 @@ class Ecs:
             ids = []
             for _ in range(count):
                 iid = self._new_id()
-                self._by_id[iid] = _Instance(iid, region, Status(status), now, wall)
+                self._by_id[iid] = _Instance(iid, region, Status(status), now, wall, order=len(self._by_id))
                 ids.append(iid)
             return ids
 
@@ -283,12 +284,16 @@ class Ecs:
         )
 
     def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:
-        wanted = set(ids) if ids is not None else None
-        views = self.instances(region)
-        return [
-            v for v in views
-            if (wanted is None or v.instance_id in wanted) and status in (None, v.status)
-        ]
+        if ids is None:
+            views = self.instances(region)
+        else:
+            # Look the ids up rather than scan the region: a poll of 100 ids then costs O(100), not
+            # O(fleet) -- with 10,000 instances the scan made every describe ~20 ms of CPU.
+            with self._lock:
+                now = self._clock.monotonic()
+                found = {i: inst for i in ids if (inst := self._find(i, region)) is not None}
+                views = [self._view(inst, now) for inst in sorted(found.values(), key=lambda inst: inst.order)]
+        return [v for v in views if status in (None, v.status)]
 
     def _page(self, views: list[InstanceView], offset: int, size: int) -> Page:
         end = offset + size

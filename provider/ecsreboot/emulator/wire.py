@@ -75,11 +75,15 @@ def parse_request(method: str, target: str, headers: Iterable[tuple[str, str]], 
     for name, value in headers:
         grouped.setdefault(name.lower(), []).append(value.strip())
     joined = {name: ",".join(sorted(values)) for name, values in grouped.items()}
-    url = urlsplit(target)
+    try:
+        url = urlsplit(target)
+        path, query = url.path, url.query
+    except ValueError:  # "//[" and the like: no URL urlsplit can read, but still a request to answer
+        path, _, query = target.partition("#")[0].partition("?")
     form: dict[str, str] = {}
     if joined.get("content-type", "").lower().startswith(_FORM) and body:
         form = _parse_qs(body.decode("utf-8", errors="replace"))
-    return WireRequest(method.upper(), url.path or "/", _parse_qs(url.query), form, joined, body)
+    return WireRequest(method.upper(), path or "/", _parse_qs(query), form, joined, body)
 
 
 def _parse_qs(text: str) -> dict[str, str]:

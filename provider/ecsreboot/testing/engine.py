@@ -25,6 +25,9 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 TYPE = "ecsreboot:index:RebootTrigger"
 MAX_MESSAGE = 400 * 1024 * 1024
+#: grpc-go's default limit on received header lists (ErrorResourceInitFailed travels in trailing metadata);
+#: grpc core's own default (16 KiB) would reject the state of a partial failure of a few dozen instances
+MAX_METADATA = 16 << 20
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -107,7 +110,8 @@ class Plugin:
         self.port = int(first)
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{self.port}",
-            options=[("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE)],
+            options=[("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE),
+                     ("grpc.max_metadata_size", MAX_METADATA), ("grpc.absolute_max_metadata_size", MAX_METADATA)],
         )
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.engine = engine

@@ -37,7 +37,7 @@ class FakeBackend:
         outcomes = [InstanceOutcome(i, "IncorrectInstanceStatus" if i in self.fail else "200") for i in ids]
         return RoundResult(outcomes=outcomes, request_ids=["REQ-1"], waves=1)
 
-    def dry_run(self, ids, options) -> Report:
+    def dry_run(self, ids, options, cancel=None) -> Report:
         self.dry_runs.append(list(ids))
         report = Report()
         for i in ids:
