@@ -22,7 +22,7 @@ from .core.clock import Clock, rfc3339
 from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
-from .core.values import UNKNOWN, canonical, is_known, reveal, wrap_like
+from .core.values import UNKNOWN, Secret, canonical, is_known, reveal, wrap_like
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -87,7 +87,7 @@ class TriggerLifecycle:
     # --- Check / Diff ---------------------------------------------------------------------------
 
     def check(
-        self, news: Mapping[str, Any], default_region: str | None
+        self, news: Mapping[str, Any], default_region: str | Secret | None
     ) -> tuple[dict[str, Any], list[CheckFailure]]:
         return check_inputs(news, default_region=default_region)
 

@@ -78,3 +78,21 @@ def test_whole_lifecycle_leaks_no_secret(tmp_path) -> None:
         for canary in CANARIES:
             assert canary not in text, f"{canary} leaked into the {place}"
     assert engine.logs, "the scan must have had something to read"
+
+
+def test_a_secret_provider_region_stays_secret_in_resources(tmp_path) -> None:
+    engine = EngineServer()
+    with ThreadedEmulator(durations={"Stopping": 0.05, "Starting": 0.05}) as emu:
+        ids = emu.add_instances(1)
+        plugin = Plugin(engine, env=hermetic_env(tmp_path))
+        try:
+            plugin.start({"region": secret("cn-hangzhou"), "endpoint": emu.url, "accessKey": "emulator-key",
+                          "secretKey": "emulator-secret"})
+            result = Deployment(plugin).apply([ResourceDecl("web", {"instanceIds": ids})])
+        finally:
+            plugin.stop()
+    engine.stop()
+    out = result.outputs[ResourceDecl("web", {}).urn]
+    assert result.errors == {}
+    assert out["regionId"] == {SIG: SECRET_SIG, "value": "cn-hangzhou"}
+    assert emu.reboot_counts() == {ids[0]: 1}

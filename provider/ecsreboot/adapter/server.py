@@ -22,6 +22,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .. import __version__
 from ..core.clock import SystemClock
 from ..core.resource import RESOURCE_TOKEN
+from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
 from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
@@ -59,6 +60,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         self._lock = threading.Lock()
         self._config = cfg.resolve({}, self._environ)
         self._lifecycle: TriggerLifecycle | None = None
+        self._region_is_secret = False
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -148,6 +150,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
                 values = {k: v for k, v in request.variables.items()}
             with self._lock:
                 self._configure(cfg.resolve(values, self._environ))
+                # a region the user marked secret stays secret in the resources that default to it
+                self._region_is_secret = isinstance(cfg.normalize(values).get("region"), Secret)
             return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
 
         return self._guard(context, "", run)
@@ -162,7 +166,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         def run() -> Any:
             self._require_type(request.type or request.urn)
             lifecycle = self._get_lifecycle()
-            checked, failures = lifecycle.check(self._decode(request.news), self._config.region)
+            region = self._config.region
+            default_region = Secret(region) if region and self._region_is_secret else region
+            checked, failures = lifecycle.check(self._decode(request.news), default_region)
             return provider_pb2.CheckResponse(
                 inputs=to_struct(checked),
                 failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],

@@ -27,7 +27,7 @@ class CheckFailure:
 
 
 def check_inputs(
-    news: Mapping[str, Any], *, default_region: str | None
+    news: Mapping[str, Any], *, default_region: str | Secret | None
 ) -> tuple[dict[str, Any], list[CheckFailure]]:
     """Validated inputs with defaults filled (``regionId`` from the provider), and the failures."""
     failures: list[CheckFailure] = []
