@@ -11,22 +11,11 @@ the trailing second is answered ``Throttling``. Measured: the most requests that
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent import futures
 from dataclasses import dataclass
 
-from ecsreboot.testing import Deployment, PassResult, ResourceDecl
+from ecsreboot.testing import Deployment, ResourceDecl
 
 from .common import BenchFailure, Recorder, Settings, count_actions, emulator, max_in_window, plugin_for, timed
-
-
-class WideDeployment(Deployment):
-    """A real pass (no preview, no deletes) with every resource stepped at once."""
-
-    def _pass(self, resources: list[ResourceDecl], preview: bool) -> PassResult:
-        result = PassResult()
-        with futures.ThreadPoolExecutor(max_workers=max(1, len(resources))) as pool:
-            list(pool.map(lambda r: self._step(r, preview, result), resources))
-        return result
 
 
 @dataclass
@@ -59,7 +48,7 @@ def run(settings: Settings) -> ManyResult:
         ids = emu.instance_ids()
         groups = [ids[k * per:(k + 1) * per] for k in range(n)]
         with plugin_for(emu, maxRequestsPerSecond=rate) as session:
-            deployment = WideDeployment(session.plugin)
+            deployment = Deployment(session.plugin, parallel=len(groups))  # every resource at once
             created = deployment.apply(_decls(groups, 1))
             if created.errors:
                 raise BenchFailure(f"creating {n} triggers: {next(iter(created.errors.values()))}")

@@ -11,6 +11,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret, unknown
+from ecsreboot.testing.engine import to_struct
 
 
 def actions(emulator: ThreadedEmulator) -> list[str]:
@@ -272,3 +273,27 @@ def test_secret_trigger_stays_secret_in_outputs(emulator: ThreadedEmulator, depl
     assert out["triggers"]["token"]["value"] == "TriggerSecretCanary99"
     assert out["triggers"]["token"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
 
+
+
+def test_check_is_answered_while_many_rounds_are_waiting(
+    emulator: ThreadedEmulator, plugin: Plugin, engine: EngineServer
+) -> None:
+    """70 resources waiting for Running hold 70 server threads; another resource's Check still answers."""
+    deployment = Deployment(plugin, parallel=80)
+    ids = emulator.add_instances(70)
+    emulator.backend.set_durations({"Stopping": 0.1, "Starting": 60.0})
+    decls = [ResourceDecl(f"slow{n}", {"instanceIds": [i]}) for n, i in enumerate(ids)]
+    worker = threading.Thread(target=lambda: deployment.apply(decls))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while sum(1 for d in decls if any("waiting" in m for m in engine.messages(d.urn))) < 70:
+        assert time.monotonic() < deadline, "the rounds did not all start waiting"
+        time.sleep(0.05)
+    started = time.monotonic()
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(
+        urn=web([]).urn, type="ecsreboot:index:RebootTrigger", olds=to_struct({}),
+        news=to_struct({"instanceIds": ["i-aaaa0001"], "regionId": "cn-hangzhou"})), timeout=10)
+    assert time.monotonic() - started < 2 and not checked.failures
+    plugin.stub.Cancel(empty_pb2.Empty(), timeout=5)
+    worker.join(timeout=20)
+    assert not worker.is_alive()

@@ -235,8 +235,10 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 def serve(provider: Provider, engine_address: str | None, out: Any = None) -> grpc.Server:
     """Start serving on 127.0.0.1 at a free port and print the port alone on the first stdout line."""
     provider.log.connect(engine_address)
+    # A Create/Update holds its thread for the whole round (minutes), so the pool is large: Check and
+    # Diff of other resources must never queue behind rounds. Threads start only when needed.
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="ecsreboot"),
+        futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="ecsreboot"),
         options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)],
     )
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)

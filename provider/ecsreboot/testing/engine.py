@@ -209,8 +209,10 @@ def init_failed_detail(error: grpc.RpcError) -> provider_pb2.ErrorResourceInitFa
 class Deployment:
     """Preview and update passes over a plugin, with the engine's state rules."""
 
-    def __init__(self, plugin: Plugin) -> None:
+    def __init__(self, plugin: Plugin, parallel: int = 32) -> None:
+        """``parallel``: resource steps at once, like ``pulumi up --parallel``."""
         self.plugin = plugin
+        self.parallel = parallel
         self.state: dict[str, StateEntry] = {}
 
     def preview(self, resources: list[ResourceDecl]) -> PassResult:
@@ -229,7 +231,7 @@ class Deployment:
 
     def _pass(self, resources: list[ResourceDecl], preview: bool) -> PassResult:
         result = PassResult()
-        with futures.ThreadPoolExecutor(max_workers=max(1, min(32, len(resources)))) as pool:
+        with futures.ThreadPoolExecutor(max_workers=max(1, min(self.parallel, len(resources)))) as pool:
             list(pool.map(lambda r: self._step(r, preview, result), resources))
         if not preview:
             wanted = {r.urn for r in resources}
