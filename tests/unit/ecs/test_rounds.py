@@ -160,3 +160,50 @@ def test_dry_run_option_checks_and_never_reboots() -> None:
     assert all(a == "RebootInstances/dry" for a, _ in client.calls)
     assert result.dry_run and result.failed_ids == ["i-0001"] and not result.ok
     assert [o.code for o in result.outcomes] == ["DRYRUN.SUCCESS", "InvalidInstanceId.NotFound", "DRYRUN.SUCCESS"]
+
+
+class _SlowBatchClient(FakeRoundClient):
+    """Each RebootInstances call takes a little real time, so overlapping calls can be seen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = 0
+        self.peak = 0
+        self.spans: list[tuple[int, float, float]] = []  # (chunk size, start, end)
+        self._count_lock = threading.Lock()
+
+    def reboot_instances(self, region_id: str, instance_ids: Any, **kwargs: Any) -> Any:
+        with self._count_lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        start = time.monotonic()
+        time.sleep(0.03)
+        reply = super().reboot_instances(region_id, instance_ids, **kwargs)
+        with self._count_lock:
+            self.in_flight -= 1
+            self.spans.append((len(list(instance_ids)), start, time.monotonic()))
+        return reply
+
+
+def test_chunks_of_a_wave_go_concurrently_after_a_lone_canary_and_exactly_once() -> None:
+    fleet = ids(1050)  # 10 full chunks and one of 50
+    client = _SlowBatchClient(FakeClock(), fleet)
+    result = _run(client, fleet, concurrency=4)
+    assert result.ok
+    spans = sorted(client.spans, key=lambda s: s[1])
+    canary_end = spans[0][2]
+    assert all(start >= canary_end for _, start, _ in spans[1:]), "the first call goes alone"
+    assert 1 < client.peak <= 4, f"up to `concurrency` calls in flight, saw {client.peak}"
+    assert spans[-1][0] == 50, "the short chunk goes last"
+    sent = [i for chunk in _reboot_calls(client) for i in chunk]
+    assert sorted(sent) == sorted(fleet) and len(sent) == len(set(sent))
+    assert [o.instance_id for o in result.outcomes] == fleet, "outcomes stay in instance order"
+
+
+def test_an_auth_failure_of_the_canary_sends_nothing_else() -> None:
+    fleet = ids(500)
+    client = FakeRoundClient(FakeClock(), fleet)
+    client.fail[fleet[0]] = "InvalidAccessKeyId.NotFound"
+    result = _run(client, fleet)
+    assert len(_reboot_calls(client)) == 1
+    assert not result.ok and client.rebooted_at == {}
