@@ -62,6 +62,8 @@ class StepResult:
     id: str
     outputs: dict[str, Any]
     init_errors: list[str] = field(default_factory=list)
+    #: one line on what the step did to the instances, for the engine log (None: nothing)
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ class TriggerLifecycle:
             requestIds=list(result.request_ids),
             failedInstanceIds=wrap_like(ids, result.failed_ids),
         )
-        return StepResult(id_, outputs, _round_errors(result))
+        return StepResult(id_, outputs, _round_errors(result), _round_summary(result, options))
 
     def _preview(
         self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress,
@@ -252,6 +254,12 @@ def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequenc
     rids = f" [RequestIds: {', '.join(request_ids[:5])}]" if request_ids else ""
     hint = f". {CREDENTIALS_HINT}" if any(error_class(o.code, 0) is AuthFailure for o in failures) else ""
     return f"dry run failed for {len(failures)} instance(s): {shown}{more}{rids}{hint}"
+
+
+def _round_summary(result: RoundResult, options: RoundOptions) -> str:
+    ok = sum(1 for o in result.outcomes if o.ok and o.instance_id not in set(result.not_back))
+    back = " and Running again" if options.wait_for_running else ""
+    return f"rebooted {ok} of {len(result.outcomes)} instance(s){back} in {result.waves} wave(s)"
 
 
 def _round_errors(result: RoundResult) -> list[str]:

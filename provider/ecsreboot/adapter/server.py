@@ -215,9 +215,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def _report(self, step: StepResult, urn: str) -> None:
         if step.init_errors:
             raise _InitFailed(step)
-        results = step.outputs.get("results")
-        if isinstance(results, list) and results:
-            self.log.log(INFO, f"{len(results)} instance(s) handled; all succeeded", urn)
+        if step.summary:
+            self.log.log(INFO, step.summary, urn)
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:

@@ -209,3 +209,11 @@ def test_read_returns_recorded_state_and_supports_import() -> None:
     assert outputs == olds and ins["instanceIds"] == olds["instanceIds"]
     outputs, ins = lc.read("cn-beijing/i-a1,i-b2", {}, {})
     assert ins == {"instanceIds": ["i-a1", "i-b2"], "regionId": "cn-beijing"} and outputs["rebootCount"] == 0
+
+
+def test_summary_only_when_a_round_ran() -> None:
+    backend = FakeBackend()
+    lc = make(backend)
+    created = run_create(lc, inputs())
+    assert created.summary == "rebooted 3 of 3 instance(s) and Running again in 1 wave(s)"
+    assert run_update(lc, created.outputs, inputs(forceReboot=True)).summary is None
