@@ -14,7 +14,6 @@ import pulumi
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import EngineServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -56,10 +55,3 @@ def emulator() -> Iterator[ThreadedEmulator]:
     """The emulator with its default key and seed, so the ids in the examples' stack files exist."""
     with ThreadedEmulator(durations=FAST) as emu:
         yield emu
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineServer]:
-    server = EngineServer()
-    yield server
-    server.stop()

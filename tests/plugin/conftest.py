@@ -30,12 +30,6 @@ def emulator() -> Iterator[ThreadedEmulator]:
         yield emu
 
 
-@pytest.fixture
-def engine() -> Iterator[EngineServer]:
-    server = EngineServer()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def plugin_env(tmp_path: Path) -> dict[str, str]:

@@ -35,12 +35,6 @@ def emulator(**kw: Any) -> ThreadedEmulator:
     return ThreadedEmulator(**kw).start()
 
 
-@pytest.fixture
-def engine() -> Iterator[EngineServer]:
-    server = EngineServer()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
