@@ -39,7 +39,9 @@ class DryRunVerdicts(Protocol):
 class RebootBackend(Protocol):
     """What the lifecycle needs from the ECS layer; the adapter passes the real one."""
 
-    def credentials_available(self) -> bool: ...
+    def credentials_problem(self) -> str | None:
+        """None when credentials are at hand, else what is wrong with them (no secret in it)."""
+        ...
 
     def run_round(
         self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event
@@ -190,8 +192,9 @@ class TriggerLifecycle:
         ):
             progress(ProgressEvent("dry_run", "dry run skipped: some inputs are not known until apply"))
             return outputs
-        if not self._backend.credentials_available():
-            progress(ProgressEvent("dry_run", "dry run skipped: no credentials configured"))
+        problem = self._backend.credentials_problem()
+        if problem is not None:
+            progress(ProgressEvent("warning", f"dry run skipped: {problem}"))
             return outputs
         report = self._backend.dry_run(targets, self._options(inputs, DEFAULT_TIMEOUT_SECONDS), cancel)
         if cancel.is_set():  # the verdicts of a cut-short dry run would blame the instances

@@ -297,3 +297,19 @@ def test_check_is_answered_while_many_rounds_are_waiting(
     plugin.stub.Cancel(empty_pb2.Empty(), timeout=5)
     worker.join(timeout=20)
     assert not worker.is_alive()
+
+
+def test_preview_with_a_broken_profile_warns_with_the_reason(
+    engine: EngineServer, emulator: ThreadedEmulator, plugin_env: dict
+) -> None:
+    ids = emulator.add_instances(1)
+    plugin = Plugin(engine, env=plugin_env)
+    try:
+        plugin.start({"region": "cn-hangzhou", "endpoint": emulator.url, "profile": "nosuchprofile"})
+        result = Deployment(plugin).preview([web(ids)])
+    finally:
+        plugin.stop()
+    assert result.errors == {}
+    warnings = engine.messages(web(ids).urn, severity=2)
+    assert any("dry run skipped" in w and "nosuchprofile" in w for w in warnings), warnings
+    assert emulator.requests() == []

@@ -185,8 +185,8 @@ class FakeContext:
 class NoCloud:
     """A backend with no credentials: a preview then skips its dry run, and nothing may reboot."""
 
-    def credentials_available(self) -> bool:
-        return False
+    def credentials_problem(self) -> str | None:
+        return "no credentials found"
 
     def run_round(self, instance_ids: Any, options: RoundOptions, progress: Any, cancel: Any) -> RoundResult:
         raise AssertionError("a preview must never run a round")

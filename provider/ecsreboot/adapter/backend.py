@@ -53,12 +53,12 @@ class EcsBackend:
                 )
             return self._credentials
 
-    def credentials_available(self) -> bool:
+    def credentials_problem(self) -> str | None:
         try:
             self._credentials_provider()
-        except ConfigError:
-            return False
-        return True
+        except ConfigError as exc:
+            return str(exc)
+        return None
 
     def client(self, region_id: str) -> EcsClient:
         credentials = self._credentials_provider()

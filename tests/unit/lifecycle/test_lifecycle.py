@@ -29,8 +29,8 @@ class FakeBackend:
         self.fail, self.dry_fail, self.dry_warn = set(fail), set(dry_fail), set(dry_warn)
         self.has_credentials = True
 
-    def credentials_available(self) -> bool:
-        return self.has_credentials
+    def credentials_problem(self) -> str | None:
+        return None if self.has_credentials else "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID"
 
     def run_round(self, ids, options, progress, cancel) -> RoundResult:
         self.rounds.append((list(ids), options))
@@ -177,7 +177,8 @@ def test_preview_without_credentials_skips_the_dry_run() -> None:
     backend.has_credentials = False
     events: list[ProgressEvent] = []
     run_create(make(backend), inputs(), preview=True, events=events)
-    assert backend.dry_runs == [] and any("no credentials" in e.message for e in events)
+    assert backend.dry_runs == []
+    assert any(e.kind == "warning" and "dry run skipped: no credentials found" in e.message for e in events)
 
 
 def test_preview_with_unknown_trigger_counts_as_change() -> None:
