@@ -1,0 +1,55 @@
+"""The one mapping from exceptions to gRPC statuses: deliberate codes, no UNKNOWN, no traceback."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from ecsreboot.adapter.errors import grpc_code, message_for
+from ecsreboot.core.errors import (
+    AuthFailure,
+    Cancelled,
+    ConfigError,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    Throttled,
+    Transient,
+    TransportError,
+    WaitTimeout,
+)
+from ecsreboot.lifecycle import PreviewRejected
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (PreviewRejected("dry run failed"), grpc.StatusCode.FAILED_PRECONDITION),
+        (ConfigError("set ecsreboot:region"), grpc.StatusCode.FAILED_PRECONDITION),
+        (Cancelled("cancelled"), grpc.StatusCode.CANCELLED),
+        (WaitTimeout(["i-a"], {"i-a": "Starting"}, 600), grpc.StatusCode.DEADLINE_EXCEEDED),
+        (AuthFailure("SignatureDoesNotMatch", "bad", "RID", 400), grpc.StatusCode.PERMISSION_DENIED),
+        (Forbidden("Forbidden.RAM", "no", "RID", 403), grpc.StatusCode.PERMISSION_DENIED),
+        (NotFound("InvalidInstanceId.NotFound", "gone", "RID", 404), grpc.StatusCode.NOT_FOUND),
+        (InvalidParameter("MissingParameter", "x", "RID", 400), grpc.StatusCode.INVALID_ARGUMENT),
+        (Throttled("Throttling", "slow down", "RID", 400), grpc.StatusCode.UNAVAILABLE),
+        (Transient("InternalError", "later", "RID", 500), grpc.StatusCode.UNAVAILABLE),
+        (TransportError("reset", sent=True), grpc.StatusCode.UNAVAILABLE),
+        (ValueError("bad value"), grpc.StatusCode.INVALID_ARGUMENT),
+        (KeyError("boom"), grpc.StatusCode.INTERNAL),
+    ],
+)
+def test_each_error_gets_a_deliberate_code(exc: BaseException, code: grpc.StatusCode) -> None:
+    assert grpc_code(exc) == code
+    assert grpc_code(exc) != grpc.StatusCode.UNKNOWN
+
+
+def test_api_errors_keep_code_message_and_request_id() -> None:
+    text = message_for(NotFound("InvalidInstanceId.NotFound", "The instance does not exist.", "RID-42", 404,
+                                action="RebootInstances"))
+    assert "InvalidInstanceId.NotFound" in text and "The instance does not exist." in text and "RID-42" in text
+
+
+def test_an_unexpected_exception_says_it_is_a_bug_without_a_traceback() -> None:
+    text = message_for(KeyError("instanceIds"))
+    assert "internal error" in text and "KeyError" in text and "Traceback" not in text
