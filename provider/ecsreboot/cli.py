@@ -15,38 +15,36 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from .core.clock import SystemClock
 from .core.errors import ConfigError, EcsError
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
+from .core.resource import CONFIG
 from .ecs import ClientConfig, EcsClient, resolve_credentials, run_round
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-REGION_VARIABLES = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
-ENDPOINT_VARIABLE = "ECSREBOOT_ENDPOINT"
+# The same environment variables as the provider configuration (core/resource.py declares them).
+_ENV = {p.name: p.env for p in CONFIG}
+REGION_VARIABLES = _ENV["region"]
+ENDPOINT_VARIABLE = _ENV["endpoint"][0]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
+    return parse
 
 
 def _positive_float(text: str) -> float:
@@ -69,14 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batch-optimization", choices=BATCH_OPTIMIZATIONS, default="AllTogether")
     r.add_argument("--api", choices=REBOOT_APIS, default="RebootInstances")
     r.add_argument("--dry-run", action="store_true", help="only check with the API's DryRun; reboot nothing")
-    r.add_argument("--max-unavailable", type=_positive_int, metavar="K", help="rolling: at most K at once")
+    r.add_argument("--max-unavailable", type=_int_at_least(1), metavar="K", help="rolling: at most K at once")
     r.add_argument("--no-wait", action="store_true", help="do not wait for Running after the last wave")
     r.add_argument("--timeout", type=_positive_float, default=600.0, metavar="S", help="whole round (s)")
     r.add_argument("--endpoint", metavar="URL", help=f"ECS endpoint URL (default: ${ENDPOINT_VARIABLE}, "
                    "then https://ecs.<region>.aliyuncs.com)")
     r.add_argument("--signature-version", choices=("v1", "v3"), default="v3")
     r.add_argument("--output", choices=("table", "json"), default="table")
-    r.add_argument("--max-retries", type=_non_negative_int, default=5, metavar="N")
+    r.add_argument("--max-retries", type=_int_at_least(0), default=5, metavar="N")
     r.add_argument("--max-requests-per-second", type=_positive_float, metavar="R")
     r.add_argument("--profile", help="profile of ~/.aliyun/config.json")
     subs.add_parser("emulator", help="serve a local ECS API emulator (see `ecsreboot emulator --help`)",
