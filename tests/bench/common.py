@@ -17,7 +17,7 @@ from typing import Any
 
 from ecsreboot.core.model import RoundOptions
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin
+from ecsreboot.testing import Deployment, EngineServer, Plugin, hermetic_env
 
 REGION = "cn-hangzhou"
 ACCESS_KEY = ("bench-key", "bench-secret")
@@ -170,12 +170,6 @@ def emulator(settings: Settings, instances: int, *, latency: float | None = None
 
 # --- the real plugin process ---------------------------------------------------------------------------
 
-
-def hermetic_env(home: Path) -> dict[str, str]:
-    """No ambient Alibaba credentials, an empty home, no metadata service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
-    env.update(HOME=str(home), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
-    return env
 
 
 @dataclass

@@ -9,7 +9,6 @@ Check and Diff are called; Create/Update are not). The serialized provider trave
 
 from __future__ import annotations
 
-import os
 import secrets as _secrets
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ecsreboot.dynamic import _PROVIDER, DYNAMIC_TYPE
 from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.testing import hermetic_env
 
 ACCESS_KEY_ID = "LTAI5tDynamicCanaryKey01"
 ACCESS_KEY_SECRET = "DynamicCanarySecret0002"
@@ -50,12 +50,6 @@ def plain(s: struct_pb2.Struct) -> dict[str, Any]:
 def secret(value: Any) -> dict[str, Any]:
     return {**SECRET_SIG, "value": value}
 
-
-def hermetic_env(home: Path, **extra: str) -> dict[str, str]:
-    """No ambient Alibaba credentials, an empty home, no metadata service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
-    env.update(HOME=str(home), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", PULUMI_PROJECT="dyntest", **extra)
-    return env
 
 
 class DynamicServer:
@@ -221,7 +215,7 @@ def emulator() -> Iterator[ThreadedEmulator]:
 @pytest.fixture(scope="module")
 def server(emulator: ThreadedEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamicServer]:
     """One dynamic provider process per module, configured for the emulator (as one `pulumi up` is)."""
-    srv = DynamicServer(hermetic_env(tmp_path_factory.mktemp("home")))
+    srv = DynamicServer(hermetic_env(tmp_path_factory.mktemp("home"), PULUMI_PROJECT="dyntest"))
     response = srv.configure(emulator_config(emulator))
     assert not response.supportsPreview and not response.acceptSecrets
     yield srv
@@ -234,7 +228,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., DynamicServer]]:
     started: list[DynamicServer] = []
 
     def start(**env: str) -> DynamicServer:
-        srv = DynamicServer(hermetic_env(tmp_path, **env))
+        srv = DynamicServer(hermetic_env(tmp_path, PULUMI_PROJECT="dyntest", **env))
         started.append(srv)
         return srv
 

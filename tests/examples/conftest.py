@@ -4,7 +4,6 @@ the real plugin against the emulator, and the policy pack and workflow as the CL
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,12 +34,6 @@ def load(path: Path, name: str) -> ModuleType:
 
 mockrun = load(EXAMPLES / "mockrun.py", "ecsreboot_examples_mockrun")
 
-
-def hermetic_env(home: Path, **extra: str) -> dict[str, str]:
-    """The plugin's environment: no ambient Alibaba credentials, an empty home, no metadata service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
-    env.update(HOME=str(home), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", **extra)
-    return env
 
 
 @pytest.fixture(autouse=True)

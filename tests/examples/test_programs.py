@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env
 
-from .conftest import EXAMPLES, FAST, hermetic_env, mockrun
+from .conftest import EXAMPLES, FAST, mockrun
 
 QUICKSTART = EXAMPLES / "quickstart"
 ROLLING = EXAMPLES / "rolling"

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin
+from ecsreboot.testing import Deployment, EngineServer, Plugin, hermetic_env
 
 #: recognisable credentials, so leak checks can search for them
 ACCESS_KEY_ID = "LTAI5tLeakCanaryKeyId0001"
 ACCESS_KEY_SECRET = "LeakCanarySecretValue0002"
 FAST = {"Stopping": 0.05, "Starting": 0.05}
 
-
-def hermetic_env(home: Path, **extra: str) -> dict[str, str]:
-    """The plugin's environment: no ambient Alibaba credentials, an empty home, no metadata service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
-    env.update(HOME=str(home), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", **extra)
-    return env
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from typing import Any
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env, secret
 from ecsreboot.testing.engine import SECRET_SIG, SIG, from_struct, to_struct
-
-from .conftest import hermetic_env
 
 STS_ID = "STS.LeakCanaryStsKeyId0001"
 STS_SECRET = "LeakCanaryStsSecret0002"

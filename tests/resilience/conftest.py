@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import EngineServer, Plugin
+from ecsreboot.testing import EngineServer, Plugin, hermetic_env
 from tests.component.conftest import ecs_client_for
-from tests.plugin.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, hermetic_env
+from tests.plugin.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
 __all__ = ["ecs_client_for"]
 

@@ -20,9 +20,9 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, StepError, secret, unknown
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, StepError, hermetic_env, secret, unknown
 from ecsreboot.testing.engine import SECRET_SIG, SIG, to_struct
-from tests.plugin.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, hermetic_env
+from tests.plugin.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
 from .conftest import MakePlugin, emulator, provider_config
 

@@ -31,8 +31,7 @@ import grpc
 from ecsreboot.core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS
 from ecsreboot.ecs import REBOOT_UNCONFIRMED
 from ecsreboot.emulator import Fault, ThreadedEmulator
-from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl
-from tests.plugin.conftest import hermetic_env
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env
 
 from .conftest import emulator, provider_config
 

@@ -42,8 +42,7 @@ from ecsreboot.core.model import RoundOptions, RoundResult
 from ecsreboot.core.resource import RESOURCE_TOKEN, input_names
 from ecsreboot.core.values import UNKNOWN, Secret
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import EngineServer, Plugin
-from tests.plugin.conftest import hermetic_env
+from ecsreboot.testing import EngineServer, Plugin, hermetic_env
 
 from .conftest import emulator, provider_config
 

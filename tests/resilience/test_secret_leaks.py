@@ -16,8 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret
-from tests.plugin.conftest import hermetic_env
+from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env, secret
 from tests.plugin.test_secrets import plaintext
 
 from .conftest import emulator, provider_config

@@ -7,6 +7,26 @@ Update; after ErrorResourceInitFailed on Update the state keeps the new outputs 
 inputs), and Cancel -> SIGINT -> SIGKILL at shutdown.
 """
 
-from .engine import Deployment, EngineServer, PassResult, Plugin, ResourceDecl, StepError, secret, unknown
+from .engine import (
+    Deployment,
+    EngineServer,
+    PassResult,
+    Plugin,
+    ResourceDecl,
+    StepError,
+    hermetic_env,
+    secret,
+    unknown,
+)
 
-__all__ = ["Deployment", "EngineServer", "PassResult", "Plugin", "ResourceDecl", "StepError", "secret", "unknown"]
+__all__ = [
+    "Deployment",
+    "EngineServer",
+    "PassResult",
+    "Plugin",
+    "ResourceDecl",
+    "StepError",
+    "hermetic_env",
+    "secret",
+    "unknown",
+]

@@ -30,6 +30,14 @@ MAX_MESSAGE = 400 * 1024 * 1024
 MAX_METADATA = 16 << 20
 
 
+def hermetic_env(home: Path, **extra: str) -> dict[str, str]:
+    """A plugin's environment for tests: no ambient Alibaba credentials or endpoint, ``home`` as the
+    home directory (so no ``~/.aliyun/config.json``), and no ECS metadata service lookups."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
+    env.update(HOME=str(home), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", **extra)
+    return env
+
+
 def secret(value: Any) -> dict[str, Any]:
     """A secret envelope, as the engine sends secrets to a provider that accepts them."""
     return {SIG: SECRET_SIG, "value": value}
