@@ -20,13 +20,15 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ecsreboot.dynamic import _PROVIDER, DYNAMIC_TYPE
 from ecsreboot.emulator import ThreadedEmulator
-from ecsreboot.testing import hermetic_env
+from ecsreboot.testing import hermetic_env, secret
+from ecsreboot.testing.engine import from_struct as plain
+from ecsreboot.testing.engine import to_struct as struct
 
 ACCESS_KEY_ID = "LTAI5tDynamicCanaryKey01"
 ACCESS_KEY_SECRET = "DynamicCanarySecret0002"
@@ -37,18 +39,6 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROVIDER_BLOB = serialize_provider(_PROVIDER)
 
 
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(values)
-    return s
-
-
-def plain(s: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(json_format.MessageToDict(s))
-
-
-def secret(value: Any) -> dict[str, Any]:
-    return {**SECRET_SIG, "value": value}
 
 
 
