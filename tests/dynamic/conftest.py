@@ -33,7 +33,6 @@ from ecsreboot.testing.engine import to_struct as struct
 ACCESS_KEY_ID = "LTAI5tDynamicCanaryKey01"
 ACCESS_KEY_SECRET = "DynamicCanarySecret0002"
 FAST = {"Stopping": 0.05, "Starting": 0.05}
-SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 #: the serialized provider, as RebootTrigger's constructor puts it into the inputs
 PROVIDER_BLOB = serialize_provider(_PROVIDER)
