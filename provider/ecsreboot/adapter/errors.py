@@ -8,7 +8,7 @@ UNAVAILABLE, cancellation -> CANCELLED. A partly failed round travels as ErrorRe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -28,7 +28,10 @@ from ..core.errors import (
     TransportError,
     WaitTimeout,
 )
+from ..core.model import SUCCESS_CODE
+from ..core.values import Secret
 from ..lifecycle import PreviewRejected
+from .properties import to_struct
 
 
 class _Status(grpc.Status):  # type: ignore[misc]
@@ -72,6 +75,29 @@ def message_for(exc: BaseException) -> str:
 def abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
     context.abort(grpc_code(exc), message_for(exc))
     raise AssertionError("unreachable")  # abort raises
+
+
+#: The partial-failure state travels in gRPC trailing metadata, which the engine (grpc-go) accepts
+#: up to 16 MiB; the state is kept well inside that.
+MAX_STATE_BYTES = 8 * 1024 * 1024
+
+
+def fit_state(outputs: Mapping[str, Any], limit: int = MAX_STATE_BYTES) -> tuple[struct_pb2.Struct, list[str]]:
+    """The outputs as a Struct small enough for the error channel, and a note if they had to shrink.
+
+    Only ``results`` shrinks, to the instances that failed: ``failedInstanceIds`` (what the next
+    ``pulumi up`` retries) and every input are always kept whole.
+    """
+    struct = to_struct(outputs)
+    if struct.ByteSize() <= limit:
+        return struct, []
+    results = outputs.get("results")
+    inner = results.value if isinstance(results, Secret) else results
+    failed = [r for r in inner or [] if isinstance(r, Mapping) and r.get("code") != SUCCESS_CODE]
+    trimmed = {**outputs, "results": Secret(failed) if isinstance(results, Secret) else failed}
+    note = (f"`results` lists only the {len(failed)} instance(s) that failed: the full list is too large "
+            "to travel with an error")
+    return to_struct(trimmed), [note]
 
 
 def abort_init_failed(

@@ -26,7 +26,7 @@ from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
 from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
-from .errors import abort_init_failed, grpc_code, message_for
+from .errors import abort_init_failed, fit_state, grpc_code, message_for
 from .properties import from_struct, to_struct
 from .schema import schema_json
 from .secrets import SecretScrubber
@@ -70,7 +70,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
             return call()
         except _InitFailed as failed:
             step = failed.step
-            abort_init_failed(context, step.id, to_struct(step.outputs), [self._scrub(r) for r in step.init_errors])
+            state, notes = fit_state(step.outputs)
+            abort_init_failed(context, step.id, state, [self._scrub(r) for r in [*step.init_errors, *notes]])
         except Exception as exc:  # the one place that maps every error
             message = self._scrub(message_for(exc))
             if urn and not isinstance(exc, PreviewRejected):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from ecsreboot.adapter.errors import grpc_code, message_for
+from ecsreboot.adapter.errors import fit_state, grpc_code, message_for
+from ecsreboot.adapter.properties import SECRET_SIG, SIG_KEY
 from ecsreboot.core.errors import (
     AuthFailure,
     Cancelled,
@@ -18,6 +19,7 @@ from ecsreboot.core.errors import (
     TransportError,
     WaitTimeout,
 )
+from ecsreboot.core.values import Secret
 from ecsreboot.lifecycle import PreviewRejected
 
 
@@ -53,3 +55,30 @@ def test_api_errors_keep_code_message_and_request_id() -> None:
 def test_an_unexpected_exception_says_it_is_a_bug_without_a_traceback() -> None:
     text = message_for(KeyError("instanceIds"))
     assert "internal error" in text and "KeyError" in text and "Traceback" not in text
+
+
+def _results(n: int, failed: set[int]) -> list[dict[str, str]]:
+    return [{"instanceId": f"i-{k:020d}", "code": "IncorrectInstanceStatus" if k in failed else "200",
+             "message": "m" * 40, "previousStatus": "Running", "currentStatus": "Stopping"} for k in range(n)]
+
+
+def test_a_state_that_fits_travels_whole() -> None:
+    outputs = {"results": _results(10, {3}), "failedInstanceIds": ["i-00000000000000000003"]}
+    struct, notes = fit_state(outputs)
+    assert notes == [] and len(struct["results"]) == 10
+
+
+def test_an_oversized_state_keeps_failures_and_inputs_and_says_so() -> None:
+    ids = [f"i-{k:020d}" for k in range(2000)]
+    outputs = {"instanceIds": ids, "results": _results(2000, {7, 1999}),
+               "failedInstanceIds": [ids[7], ids[1999]], "rebootCount": 1}
+    struct, notes = fit_state(outputs, limit=50_000)
+    assert [r["instanceId"] for r in struct["results"]] == [ids[7], ids[1999]]
+    assert list(struct["failedInstanceIds"]) == [ids[7], ids[1999]] and len(struct["instanceIds"]) == 2000
+    assert notes and "only the 2 instance(s) that failed" in notes[0]
+
+
+def test_oversized_secret_results_stay_secret() -> None:
+    outputs = {"results": Secret(_results(2000, {5}))}
+    struct, notes = fit_state(outputs, limit=50_000)
+    assert struct["results"][SIG_KEY] == SECRET_SIG and len(struct["results"]["value"]) == 1 and notes
