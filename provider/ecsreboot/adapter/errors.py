@@ -41,24 +41,27 @@ class _Status(grpc.Status):  # type: ignore[misc]
         self.trailing_metadata = trailing_metadata
 
 
+#: Most specific first: the first class an exception is an instance of decides its code.
+_CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
+    (PreviewRejected, grpc.StatusCode.FAILED_PRECONDITION),
+    (ConfigError, grpc.StatusCode.FAILED_PRECONDITION),
+    (Cancelled, grpc.StatusCode.CANCELLED),
+    (WaitTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (AuthFailure, grpc.StatusCode.PERMISSION_DENIED),
+    (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (InvalidParameter, grpc.StatusCode.INVALID_ARGUMENT),
+    (Throttled, grpc.StatusCode.UNAVAILABLE),
+    (Transient, grpc.StatusCode.UNAVAILABLE),
+    (TransportError, grpc.StatusCode.UNAVAILABLE),
+    (ApiError, grpc.StatusCode.FAILED_PRECONDITION),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+)
+
+
 def grpc_code(exc: BaseException) -> grpc.StatusCode:
     """The status code for an exception raised while serving a request."""
-    table: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
-        (PreviewRejected, grpc.StatusCode.FAILED_PRECONDITION),
-        (ConfigError, grpc.StatusCode.FAILED_PRECONDITION),
-        (Cancelled, grpc.StatusCode.CANCELLED),
-        (WaitTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
-        (AuthFailure, grpc.StatusCode.PERMISSION_DENIED),
-        (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
-        (NotFound, grpc.StatusCode.NOT_FOUND),
-        (InvalidParameter, grpc.StatusCode.INVALID_ARGUMENT),
-        (Throttled, grpc.StatusCode.UNAVAILABLE),
-        (Transient, grpc.StatusCode.UNAVAILABLE),
-        (TransportError, grpc.StatusCode.UNAVAILABLE),
-        (ApiError, grpc.StatusCode.FAILED_PRECONDITION),
-        (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
-    )
-    for cls, code in table:
+    for cls, code in _CODES:
         if isinstance(exc, cls):
             return code
     return grpc.StatusCode.INTERNAL
