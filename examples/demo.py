@@ -14,9 +14,11 @@ Without the Pulumi CLI (the default on a fresh machine) the engine's side is pla
 After each step it prints what Pulumi would show (the step, the plugin's log lines, the outputs) and
 what the emulator saw (reboots per instance, API calls per action), and checks them.
 
-With the Pulumi CLI on PATH it runs the real ``pulumi preview`` / ``pulumi up --yes`` of a copy of the
-quickstart instead, with a local backend in a temporary directory (``--engine harness`` forces the
-first way). ``ECSREBOOT_DEMO_FAST=1`` makes the emulator's reboots near-instant (tests).
+With the real Pulumi CLI (built by ``make pulumi`` into .tools/bin, or ``pulumi`` on PATH) it runs
+``pulumi preview`` / ``pulumi up`` of an unchanged copy of the quickstart instead, with a local backend
+in a temporary directory and the program served as an Automation API inline program
+(``ecsreboot.testing.realcli``); ``--engine harness`` forces the first way.
+``ECSREBOOT_DEMO_FAST=1`` makes the emulator's reboots near-instant (tests).
 
 Exit status 0 when every step did what it should; otherwise 1, with the reason.
 """
@@ -26,8 +28,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,7 +103,7 @@ def run_with_harness() -> int:
 
     started = time.monotonic()
     print("ecsreboot demo: examples/quickstart through preview and up, against the ECS emulator")
-    print("  (no Pulumi CLI on PATH: ecsreboot.testing plays the engine against the real plugin process)")
+    print("  (no Pulumi CLI built or on PATH: ecsreboot.testing plays the engine against the real plugin process)")
     with ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
         ids = emu.instance_ids()
         print(f"ECS emulator listening on {emu.url} with {INSTANCES} Running instances: {' '.join(ids)}")
@@ -193,66 +193,77 @@ def run_with_harness() -> int:
 # --- the Pulumi CLI way ------------------------------------------------------------------------------------
 
 
-def run_with_cli(pulumi: str) -> int:
+def run_with_cli(pulumi: Path) -> int:
     """The real `pulumi preview` / `pulumi up` of a copy of the quickstart, local backend, temporary stack."""
-    venv_bin = Path(sys.executable).parent  # holds pulumi-resource-ecsreboot
+    from ecsreboot.testing.realcli import Project, cli_version, copy_project
+
+    started = time.monotonic()
+    print(f"ecsreboot demo: examples/quickstart under the real Pulumi CLI {cli_version(pulumi)} ({pulumi}),")
+    print("  against the ECS emulator; the plugin is found on PATH, in this virtualenv")
     with tempfile.TemporaryDirectory(prefix="ecsreboot-demo-") as tmp, \
             ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
-        project = Path(tmp) / "quickstart"
-        shutil.copytree(QUICKSTART, project, ignore=shutil.ignore_patterns("venv", "Pulumi.*.yaml", "__pycache__"))
-        # run the program with this interpreter's virtualenv (pulumi, ecsreboot) and the SDK of this checkout
-        (project / "Pulumi.yaml").write_text(
-            "name: ecsreboot-quickstart\nruntime:\n  name: python\n  options:\n"
-            f"    virtualenv: {Path(sys.prefix)}\n", encoding="utf-8")
-        env = {
-            **plugin_env(),
-            "PULUMI_BACKEND_URL": f"file://{tmp}",
-            "PULUMI_CONFIG_PASSPHRASE": "demo",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTHONPATH": str(ROOT / "sdk" / "python"),
-        }
+        work = Path(tmp)
+        project = Project(pulumi, copy_project(QUICKSTART, work / "quickstart"), work, env=EMULATOR_KEY)
         report = EmulatorReport(emu)
 
-        def pulumi_cmd(*args: str) -> None:
+        def pulumi_cmd(*args: str, show: bool = True) -> str:
             print(f"$ pulumi {' '.join(args)}", flush=True)
-            done = subprocess.run([pulumi, *args], cwd=project, env=env, check=False)
-            expect(done.returncode == 0, f"`pulumi {' '.join(args)}` exited with {done.returncode}")
+            done = project.run(*args, check=False)
+            if show:  # the CLI's diagnostics (stderr) too, but not its notice that the plugin came from PATH
+                print("\n".join(line for line in done.output.splitlines() if "from $PATH at" not in line))
+            expect(done.returncode == 0, f"`pulumi {' '.join(args)}` exited with {done.returncode}: "
+                                         f"{done.stderr[-2000:]}")
+            return done.output
 
         ids = emu.instance_ids()
         print(f"ECS emulator listening on {emu.url} with {INSTANCES} Running instances: {' '.join(ids)}")
-        pulumi_cmd("stack", "init", "demo")
-        pulumi_cmd("config", "set", "ecsreboot:region", "cn-hangzhou")
-        pulumi_cmd("config", "set", "ecsreboot:endpoint", emu.url)
+        print(f"  (each reboot: Stopping {DURATIONS['Stopping']:g} s, Starting {DURATIONS['Starting']:g} s)")
+        pulumi_cmd("stack", "init", "demo", show=False)
+        pulumi_cmd("config", "set", "ecsreboot:region", "cn-hangzhou", show=False)
+        pulumi_cmd("config", "set", "ecsreboot:endpoint", emu.url, show=False)
         for n, iid in enumerate(ids):
-            pulumi_cmd("config", "set", "--path", f"instanceIds[{n}]", iid)
-        pulumi_cmd("config", "set", "configText", "worker_processes 4;")
+            pulumi_cmd("config", "set", "--path", f"instanceIds[{n}]", iid, show=False)
+        pulumi_cmd("config", "set", "configText", "worker_processes 4;", show=False)
 
-        heading("1. pulumi preview")
-        pulumi_cmd("preview")
+        heading("1. pulumi preview  (dry run: nothing is rebooted)")
+        out = pulumi_cmd("preview", "--diff")
         expect(report.show() == [0] * INSTANCES, "preview rebooted something")
-        heading("2. pulumi up")
-        pulumi_cmd("up", "--yes")
-        expect(report.show() == [1] * INSTANCES, "up should reboot every instance once")
-        heading("3. pulumi up (nothing changed)")
-        pulumi_cmd("up", "--yes", "--expect-no-changes")
-        expect(report.show() == [1] * INSTANCES, "an unchanged re-run rebooted")
-        heading("4. pulumi config set configText ...; pulumi up")
-        pulumi_cmd("config", "set", "configText", EDITED_TEXT)
-        pulumi_cmd("up", "--yes")
-        expect(report.show() == [2] * INSTANCES, "a changed trigger should reboot again")
-        print("reboots per instance after up, unchanged re-run, changed trigger: 1, 1, 2")
+        expect("dry run passed" in out, "preview made no dry run")
+        heading("2. pulumi up  (create: reboots the fleet, waits until Running)")
+        pulumi_cmd("up", "--yes", "--skip-preview")
+        after_up = report.show()
+        expect(after_up == [1] * INSTANCES, f"up should reboot every instance once: {after_up}")
+        heading("3. pulumi up --expect-no-changes  (nothing changed: no API call)")
+        mark = len(emu.requests())
+        pulumi_cmd("up", "--yes", "--skip-preview", "--expect-no-changes")
+        after_rerun = report.show()
+        expect(after_rerun == after_up and len(emu.requests()) == mark, "an unchanged re-run called the API")
+        heading("4. pulumi config set configText ...; pulumi preview --diff; pulumi up  (changed trigger)")
+        pulumi_cmd("config", "set", "configText", EDITED_TEXT, show=False)
+        out = pulumi_cmd("preview", "--diff")
+        expect("~ configHash" in out, "the preview does not name triggers.configHash")
+        pulumi_cmd("up", "--yes", "--skip-preview")
+        after_change = report.show()
+        expect(after_change == [2] * INSTANCES, f"a changed trigger should reboot again: {after_change}")
+
+    heading("done")
+    print(f"reboots per instance after up, unchanged re-run, changed trigger: "
+          f"{after_up[0]}, {after_rerun[0]}, {after_change[0]}")
+    print(f"everything stopped; {time.monotonic() - started:.1f} s")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ecsreboot.testing.realcli import find_pulumi
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--engine", choices=("auto", "harness", "cli"), default="auto",
-                        help="auto: the Pulumi CLI when on PATH, else the built-in engine harness")
+                        help="auto: the real Pulumi CLI when built (make pulumi) or on PATH, else the engine harness")
     args = parser.parse_args(argv)
-    pulumi = shutil.which("pulumi") if args.engine != "harness" else None
+    pulumi = find_pulumi() if args.engine != "harness" else None
     if args.engine == "cli" and pulumi is None:
-        print("demo: --engine cli, but no `pulumi` on PATH", file=sys.stderr)
+        print("demo: --engine cli, but no Pulumi CLI: run `make pulumi` (needs Go) or put `pulumi` on PATH",
+              file=sys.stderr)
         return 1
     try:
         return run_with_cli(pulumi) if pulumi else run_with_harness()

@@ -17,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .core.checks import CheckFailure, check_inputs, trigger_changes
+from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
 from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
+from .core.paths import property_path, top_level
 from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
 from .core.values import UNKNOWN, Secret, canonical, is_known, reveal, wrap_like
 
@@ -99,7 +100,9 @@ class TriggerLifecycle:
         """``olds`` are the recorded outputs, ``news`` the checked inputs. Never a replacement."""
         detailed: dict[str, str] = {}
         for key, kind in trigger_changes(olds.get("triggers"), news.get("triggers")).items():
-            detailed["triggers" if key == "*" else f"triggers.{key}"] = kind
+            # a key the path syntax cannot hold is reported as a change of the whole map
+            path = None if key == ALL_TRIGGERS else property_path("triggers", key)
+            detailed[path or "triggers"] = kind if path else "update"
         for name in input_names():
             if name == "triggers":
                 continue
@@ -108,7 +111,7 @@ class TriggerLifecycle:
                 detailed[name] = "add" if old is None else ("delete" if new is None else "update")
         if reveal(olds.get("failedInstanceIds")):
             detailed["failedInstanceIds"] = "update"  # a retry of the failed instances is pending
-        diffs = sorted({path.split(".", 1)[0] for path in detailed})
+        diffs = sorted({top_level(path) for path in detailed})
         return DiffResult(bool(detailed), diffs, detailed)
 
     # --- Create / Update ------------------------------------------------------------------------
@@ -225,20 +228,30 @@ class TriggerLifecycle:
     # --- Read / Delete ---------------------------------------------------------------------------
 
     def read(
-        self, id_: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any]
+        self, id_: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any],
+        default_region: str | Secret | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(outputs, inputs) to record. Makes no API call: the state is the record of what was done.
 
         With nothing recorded (``pulumi import``), the id names the instances: ``i-a,i-b``
-        (optionally ``region/i-a,i-b``); the adopted resource starts with no reboot done.
+        (optionally ``region/i-a,i-b``); the adopted resource starts with no reboot done, and its inputs
+        are what Check makes of exactly that (defaults filled, ``regionId`` from the provider when the id
+        has none), so the program the CLI generates for it previews as no change.
         """
         if outputs:
             recorded_inputs = dict(inputs) or {k: v for k, v in outputs.items() if k in input_names()}
             return dict(outputs), recorded_inputs
         region, _, ids = id_.rpartition("/")
-        new_inputs: dict[str, Any] = {"instanceIds": [i for i in ids.split(",") if i]}
+        raw: dict[str, Any] = {"instanceIds": [i for i in ids.split(",") if i]}
         if region:
-            new_inputs["regionId"] = region
+            raw["regionId"] = region
+        new_inputs, failures = check_inputs(raw, default_region=default_region)
+        if failures:
+            reasons = "; ".join(f"{f.property}: {f.reason}" for f in failures)
+            raise ValueError(
+                f"cannot import {id_!r}: {reasons}. The id of a RebootTrigger to import names its instances: "
+                "`i-a,i-b`, or `cn-hangzhou/i-a,i-b` with the region"
+            )
         new_outputs = {**new_inputs, "rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
         return new_outputs, new_inputs
 
@@ -276,7 +289,24 @@ def _round_errors(result: RoundResult) -> list[str]:
         what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else "failed")
         reasons.append(
             f"{len(failed)} of {len(result.outcomes)} instance(s) not rebooted ({what}): "
-            f"{', '.join(failed[:20])}{' ...' if len(failed) > 20 else ''}. "
+            f"{_name_failures(result, failed)}. "
             "Run `pulumi up` again to retry only these (failedInstanceIds)."
         )
     return reasons
+
+
+def _name_failures(result: RoundResult, failed: Sequence[str], shown: int = 20) -> str:
+    """``i-a (IncorrectInstanceStatus: ...), i-b (not Running again in time)``: the CLI shows only this text."""
+    by_id = {o.instance_id: o for o in result.outcomes}
+    back = set(result.not_back)
+
+    def name(instance_id: str) -> str:
+        outcome = by_id.get(instance_id)
+        if instance_id in back or outcome is None or outcome.ok:
+            return f"{instance_id} (rebooted, not seen Running again)"
+        return f"{instance_id} ({outcome.code}: {outcome.message})" if outcome.message else \
+            f"{instance_id} ({outcome.code})"
+
+    more = f", and {len(failed) - shown} more" if len(failed) > shown else ""
+    rids = f" [RequestIds: {', '.join(result.request_ids[:5])}]" if result.request_ids else ""
+    return ", ".join(name(i) for i in failed[:shown]) + more + rids

@@ -32,7 +32,8 @@ def test_demo_walks_the_quickstart_through_preview_and_up() -> None:
 
 
 def test_demo_fails_loudly_when_asked_for_a_cli_that_is_not_there() -> None:
-    env = {**os.environ, "PATH": os.path.dirname(sys.executable)}
+    # a CLI named by ECSREBOOT_PULUMI that does not exist: none is found (not even .tools/bin/pulumi)
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable), "ECSREBOOT_PULUMI": "/nonexistent/pulumi"}
     done = subprocess.run([sys.executable, str(EXAMPLES / "demo.py"), "--engine", "cli"], env=env,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1 and "no `pulumi` on PATH" in done.stderr
+    assert done.returncode == 1 and "no Pulumi CLI: run `make pulumi`" in done.stderr

@@ -244,7 +244,11 @@ def test_read_returns_state_and_import_returns_inputs(plugin: Plugin) -> None:
     imported = plugin.stub.Read(provider_pb2.ReadRequest(id="cn-beijing/i-aaaa,i-bbbb", urn=urn), timeout=10)
     from ecsreboot.testing.engine import from_struct
 
-    assert from_struct(imported.inputs) == {"instanceIds": ["i-aaaa", "i-bbbb"], "regionId": "cn-beijing"}
+    inputs = from_struct(imported.inputs)
+    assert inputs["instanceIds"] == ["i-aaaa", "i-bbbb"] and inputs["regionId"] == "cn-beijing"
+    # the inputs are what Check makes of them (defaults filled): the generated program is no change
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(urn=urn, news=imported.inputs), timeout=10)
+    assert from_struct(checked.inputs) == inputs
     assert from_struct(imported.properties)["rebootCount"] == 0
 
 

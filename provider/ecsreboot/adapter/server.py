@@ -159,17 +159,23 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
     # --- RebootTrigger -------------------------------------------------------------------------------
 
-    def _require_type(self, type_or_urn: str) -> None:
-        if type_or_urn and not type_or_urn.endswith(RESOURCE_TOKEN):
-            raise ValueError(f"unknown resource type {type_or_urn!r}; this provider serves {RESOURCE_TOKEN}")
+    def _require_type(self, type_: str, urn: str = "") -> None:
+        # older engines send no type: a URN is urn:pulumi:STACK::PROJECT::[PARENT$]TYPE::NAME
+        if not type_ and urn.count("::") >= 3:
+            type_ = urn.split("::")[-2].rsplit("$", 1)[-1]
+        if type_ and type_ != RESOURCE_TOKEN:
+            raise ValueError(f"unknown resource type {type_!r}; this provider serves {RESOURCE_TOKEN}")
+
+    def _default_region(self) -> str | Secret | None:
+        """The provider's region, for resources without ``regionId`` (secret if it was given as one)."""
+        region = self._config.region
+        return Secret(region) if region and self._region_is_secret else region
 
     def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
-            self._require_type(request.type or request.urn)
+            self._require_type(request.type, request.urn)
             lifecycle = self._get_lifecycle()
-            region = self._config.region
-            default_region = Secret(region) if region and self._region_is_secret else region
-            checked, failures = lifecycle.check(self._decode(request.news), default_region)
+            checked, failures = lifecycle.check(self._decode(request.news), self._default_region())
             return provider_pb2.CheckResponse(
                 inputs=to_struct(checked),
                 failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
@@ -222,7 +228,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             outputs, inputs = self._get_lifecycle().read(
-                request.id, self._decode(request.properties), self._decode(request.inputs)
+                request.id, self._decode(request.properties), self._decode(request.inputs), self._default_region()
             )
             return provider_pb2.ReadResponse(id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs))
 

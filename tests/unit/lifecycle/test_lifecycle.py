@@ -143,6 +143,15 @@ def test_diff_names_trigger_keys_and_never_replaces() -> None:
     assert d.diffs == ["triggers"]
 
 
+def test_diff_paths_keep_keys_with_dots_brackets_and_quotes_whole() -> None:
+    lc = make(FakeBackend())
+    olds = run_create(lc, inputs(triggers={"nginx.conf": "a", "a[0]": 1, 'q"': 1, "": 1, "end\\": 1})).outputs
+    d = lc.diff(olds, inputs(triggers={"nginx.conf": "b", "a[0]": 2, 'q"': 2, "": 2, "end\\": 2}))
+    assert d.detailed == {'triggers["nginx.conf"]': "update", 'triggers["a[0]"]': "update",
+                          'triggers["q\\""]': "update", 'triggers[""]': "update", "triggers": "update"}
+    assert d.diffs == ["triggers"]
+
+
 def test_diff_none_when_nothing_changed_even_if_secretness_changed() -> None:
     lc = make(FakeBackend())
     olds = run_create(lc, inputs(triggers={"k": "v"})).outputs
@@ -209,7 +218,21 @@ def test_read_returns_recorded_state_and_supports_import() -> None:
     outputs, ins = lc.read("rt-1", olds, {})
     assert outputs == olds and ins["instanceIds"] == olds["instanceIds"]
     outputs, ins = lc.read("cn-beijing/i-a1,i-b2", {}, {})
-    assert ins == {"instanceIds": ["i-a1", "i-b2"], "regionId": "cn-beijing"} and outputs["rebootCount"] == 0
+    assert ins["instanceIds"] == ["i-a1", "i-b2"] and ins["regionId"] == "cn-beijing" and outputs["rebootCount"] == 0
+    # an import records what Check makes of the same program, so that program is no change
+    checked, failures = lc.check({"instanceIds": ["i-a1", "i-b2"]}, "cn-beijing")
+    assert not failures and ins == checked
+    assert not lc.diff(outputs, checked).changed
+
+
+def test_import_takes_the_provider_region_and_names_a_bad_id() -> None:
+    lc = make(FakeBackend())
+    _, ins = lc.read("i-a1", {}, {}, default_region="cn-shanghai")
+    assert ins["regionId"] == "cn-shanghai"
+    with pytest.raises(ValueError, match=r"cannot import 'cn-beijing/': instanceIds.*`i-a,i-b`"):
+        lc.read("cn-beijing/", {}, {})
+    with pytest.raises(ValueError, match="regionId"):
+        lc.read("i-a1", {}, {})
 
 
 def test_summary_only_when_a_round_ran() -> None:
