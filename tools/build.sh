@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make pulumi`: builds the pinned Pulumi CLI (tools/pulumi/go.mod) and Pulumi's YAML language host
 # (tools/pulumi-yaml/go.mod) from Go modules into $1 (default <repo>/.tools/bin), the way Pulumi's release
-# build does: CGO off, -trimpath, tags osusergo,grpcnotrace, the version stamped into `pulumi version`.
+# build does: CGO off, -trimpath, tags osusergo,grpcnotrace, the version stamped into `pulumi version`;
+# and, as a release has it beside the CLI, the launcher of Python dynamic providers (from the sdk/v3 module).
 # Go's module and build caches make every build after the first take seconds; a cold one takes minutes,
 # with a progress line every 100 packages.
 set -euo pipefail
@@ -29,6 +30,9 @@ build() {  # build <module dir> <main package> <binary> [ldflags]
 version="$(cd "$tools/pulumi" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
 build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi pulumi \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version"
+# Pulumi's launcher of Python dynamic providers ships in the sdk/v3 module beside the CLI, as in a release
+sdk_dir="$(cd "$tools/pulumi" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$out/pulumi-resource-pulumi-python"
 yaml_version="$(cd "$tools/pulumi-yaml" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
 build pulumi-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml pulumi-language-yaml \
     "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version"

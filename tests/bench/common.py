@@ -47,6 +47,10 @@ class Settings:
     max_requests_per_second: float = 20.0
     startup_runs: int = 5
     throughput_seconds: float = 3.0
+    #: under the real engine: resources in the unchanged-preview stack, previews per side, the fleet's size
+    real_engine_resources: int = 1_000
+    real_engine_runs: int = 3
+    real_engine_fleet: int = 10_000
 
     @property
     def reboot_seconds(self) -> float:

@@ -16,6 +16,7 @@ from .fleet import FleetResult
 from .many_resources import ManyResult
 from .memory import TARGET_MB, MemoryResult
 from .plugin_overhead import WORKERS, CheckDiffResult, StartupResult
+from .real_engine import RealEngineResult
 
 WALL_FACTOR = 1.3
 SPEEDUP_AT = 10_000
@@ -34,6 +35,7 @@ class Results:
     many: ManyResult | None = None
     memory: MemoryResult | None = None
     throughput: ThroughputResult | None = None
+    real_engine: RealEngineResult | None = None
     seconds: float = 0.0
     #: 1-minute load averages at the start and the end of the run (other work on the machine skews timings)
     load: tuple[float, float] = (0.0, 0.0)
@@ -140,6 +142,16 @@ def other_table(results: Results) -> Table:
         t = results.throughput
         rows.append([f"emulator: DescribeInstances of 100 ids, {_n(t.instances)} instances, {t.threads} connections",
                      f"{_n(t.rate)} requests/s", f"the fleet round needs at most {_n(t.needed)}/s"])
+    if results.real_engine:
+        r = results.real_engine
+        rows.append([f"real CLI {r.cli}: `pulumi preview` of {_n(r.resources)} unchanged RebootTriggers",
+                     f"{_n(r.ours_rate)} resources/s", f"{r.ours_preview:.2f} s (median of {r.runs}), "
+                     f"{r.preview_api_calls} API calls; whole CLI command"])
+        rows.append([f"  the same stack of {_n(r.resources)} pulumi.dynamic resources, trivial provider",
+                     f"{_n(r.dynamic_rate)} resources/s", f"{r.dynamic_preview:.2f} s (median of {r.runs})"])
+        calls = ", ".join(f"{a} {_n(c)}" for a, c in sorted(r.fleet_calls.items()))
+        rows.append([f"real CLI: `pulumi up --skip-preview`, one RebootTrigger over {_n(r.fleet)} instances",
+                     f"{_s(r.fleet_wall)} s", f"limit {_s(r.fleet_limit)} s; {calls}"])
     return Table(["figure", "measured", "notes"], rows, left=frozenset({0, 1, 2}))
 
 
@@ -185,6 +197,19 @@ def targets(results: Results) -> list[Target]:
         measured = "not available (no /proc)" if mem.peak_mb is None else f"{mem.peak_mb:.0f} MB"
         out.append(Target("memory", f"plugin peak RSS, N={_n(mem.n)}", measured, f"< {TARGET_MB:g} MB",
                           None if mem.peak_mb is None else mem.peak_mb < TARGET_MB))
+    if results.real_engine:
+        r = results.real_engine
+        out.append(Target("real engine", f"preview, {_n(r.resources)} unchanged: ours / pulumi.dynamic",
+                          f"{r.ours_preview / r.dynamic_preview:.2f} ({r.ours_preview:.2f} s / "
+                          f"{r.dynamic_preview:.2f} s)", "<= 1.00", r.ours_preview <= r.dynamic_preview))
+        out.append(Target("real engine", "API calls for an unchanged preview", str(r.preview_api_calls), "0",
+                          r.preview_api_calls == 0))
+        out.append(Target("real engine", f"first up, N={_n(r.fleet)}: wall / limit",
+                          f"{r.fleet_wall / r.fleet_limit:.2f} ({_s(r.fleet_wall)} s / {_s(r.fleet_limit)} s)",
+                          f"<= {WALL_FACTOR}", r.fleet_wall <= WALL_FACTOR * r.fleet_limit))
+    else:
+        out.append(Target("real engine", "preview and first up under the Pulumi CLI",
+                          "not run: no Pulumi CLI (make pulumi needs Go)", "", None))
     if results.throughput:
         t = results.throughput
         out.append(Target("emulator", "requests/s on loopback", f"{_n(t.rate)}/s", f"> {_n(t.needed)}/s",

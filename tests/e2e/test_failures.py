@@ -114,6 +114,10 @@ def test_ctrl_c_cancels_the_wait_and_the_next_up_retries_only_the_unconfirmed(
         took = time.monotonic() - interrupted
     assert proc.returncode != 0
     assert took < 10, f"pulumi up took {took:.1f} s to stop after Ctrl-C"
+    # the CLI cancels; the engine's cancellation reaches the plugin, whose round stops waiting (only the
+    # CLI was signalled: it runs in a session of its own, so the plugin got no SIGINT from a terminal)
+    assert "^C received; cancelling" in out + err
+    assert "instance(s) not rebooted (cancelled)" in out + err
     first, second = sent[0], sent[1]
     [state] = project.resources(TYPE)
     assert sorted(state["outputs"]["failedInstanceIds"]) == sorted(second)
@@ -126,7 +130,6 @@ def test_ctrl_c_cancels_the_wait_and_the_next_up_retries_only_the_unconfirmed(
     assert {i: counts[i] for i in second} == dict.fromkeys(second, 2)
     [state] = project.resources(TYPE)
     assert state["outputs"]["failedInstanceIds"] == []
-    assert "Ctrl-C" in out + err or "cancel" in (out + err).lower()
 
 
 def test_a_failed_update_keeps_old_inputs_and_new_outputs_and_is_retried(make_project: MakeProject,

@@ -111,6 +111,8 @@ class Project:
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
+            # the Python that runs dynamic providers (pulumi-resource-pulumi-python): this virtualenv's
+            PULUMI_PYTHON_CMD=sys.executable,
             NO_COLOR="1",
         )
         base.pop("PULUMI_ACCESS_TOKEN", None)
