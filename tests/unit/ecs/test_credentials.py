@@ -201,7 +201,7 @@ def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCa
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(1))
     ecs.faults += [Fault("throttle", count=2), Fault("error", code="SignatureDoesNotMatch", status=400),
-                   Fault("refused", count=12)]
+                   Fault("refused", count=18)]  # 6 for the describe, 6 for the look before the reboot, 6 for it
     client = ecs.client(signature_version=version)
     client._credentials = StaticCredentialsProvider(Credentials(*SECRETS))  # type: ignore[assignment]
     texts = []
