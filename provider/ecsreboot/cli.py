@@ -11,11 +11,13 @@ configuration errors, 130 when interrupted. Errors are one line on stderr, never
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +25,7 @@ from .core.clock import SystemClock
 from .core.errors import ConfigError, EcsError
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
-from .ecs import ClientConfig, EcsClient, resolve_credentials, run_round
+from .ecs import REBOOT_UNCONFIRMED, ClientConfig, EcsClient, resolve_credentials, run_round
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The same environment variables as the provider configuration (core/resource.py declares them).
@@ -147,20 +149,35 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
         dry_run=ns.dry_run, max_unavailable=ns.max_unavailable, wait_for_running=not ns.no_wait,
         timeout=ns.timeout)
     with EcsClient(config, credentials) as client:
-        result = _run(client, ns.instance_ids, options, _Progress(err))
+        result, interrupted = _run(client, ns.instance_ids, options, _Progress(err))
     if ns.output == "json":
         print(json.dumps(result_json(result), indent=2), file=out)
     else:
         print(result_table(result, waited=options.wait_for_running), file=out)
     print(summary(result), file=err)
-    if result.cancelled:
+    if result.cancelled or interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Progress) -> RoundResult:
-    """The round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly."""
-    cancel = threading.Event()
+def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Progress,
+         ) -> tuple[RoundResult, bool]:
+    """The round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly; (result, whether
+    Ctrl-C was pressed).
+
+    The main thread waits on an Event, not ``Thread.join``: on CPython 3.11/3.12 a join interrupted by
+    KeyboardInterrupt may return at once the next time, before the worker has finished (and so before
+    there is a result to report). While the round runs, SIGINT only sets the cancel event (no
+    KeyboardInterrupt can land between two statements); further Ctrl-Cs repeat that the round is being
+    cancelled: the report of what was rebooted comes within about a second.
+    """
+    cancel, finished = threading.Event(), threading.Event()
+    pressed: list[bool] = []
+
+    def on_interrupt() -> None:
+        pressed.append(True)
+        cancel.set()
+        progress.line("cancelling: reporting what was rebooted ...")
     box: dict[str, RoundResult | BaseException] = {}
 
     def work() -> None:
@@ -168,21 +185,35 @@ def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Pr
             box["result"] = run_round(client, ids, options, progress=progress, cancel=cancel, clock=SystemClock())
         except BaseException as exc:
             box["error"] = exc
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=work, name="ecsreboot-round", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        cancel.set()
-        progress.line("cancelling ...")
-        worker.join()
+    with _sigint_calls(on_interrupt):
+        worker.start()
+        while not finished.is_set():
+            try:
+                finished.wait(0.2)
+            except KeyboardInterrupt:  # outside the main thread there is no handler: the old way
+                on_interrupt()
     progress.finish()
     outcome = box.get("error") or box["result"]
     if isinstance(outcome, BaseException):
         raise outcome
-    return outcome
+    return outcome, bool(pressed)
+
+
+@contextlib.contextmanager
+def _sigint_calls(action: Callable[[], None]) -> Iterator[None]:
+    """While inside, SIGINT calls ``action`` instead of raising KeyboardInterrupt (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: action())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Progress:
@@ -252,6 +283,9 @@ def summary(result: RoundResult) -> str:
     else:
         rebooted = sum(1 for o in result.outcomes if o.ok)
         text = f"rebooted {rebooted}/{total} in {result.waves} wave(s)"
+        unconfirmed = sum(1 for o in result.outcomes if o.code == REBOOT_UNCONFIRMED)
+        if unconfirmed:
+            text += f"; {unconfirmed} unconfirmed (a reply was lost; not sent again)"
         if result.not_back:
             text += f"; {len(result.not_back)} not Running again"
     flags = [f for f, on in (("timed out", result.timed_out), ("cancelled", result.cancelled)) if on]

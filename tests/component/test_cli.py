@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,38 @@ def test_emulator_and_schema_subcommands_delegate(tmp_path: Path) -> None:
     schema = run_cli("schema", home=tmp_path)
     assert schema.returncode == 0, schema.stderr
     assert json.loads(schema.stdout)["name"] == "ecsreboot"
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_ctrl_c_while_waiting_exits_130_with_the_per_instance_report(tmp_path: Path, output: str) -> None:
+    """Issue 9: one SIGINT during the wait ended with ``unexpected KeyError: 'result'``, exit 1, nothing
+    printed. It must cancel the round and still report what was rebooted."""
+    with ThreadedEmulator(instances=3, access_keys=dict([EMULATOR_ACCESS_KEY]),
+                          durations={"Stopping": 60.0, "Starting": 1.0}) as emu:
+        ids = emu.instance_ids()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
+        env.update(HOME=str(tmp_path), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = EMULATOR_ACCESS_KEY
+        proc = subprocess.Popen([*COMMAND, "reboot", "--region", "cn-hangzhou", "--endpoint", emu.url, "--output",
+                                 output, *ids], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while not any(r["action"] == "RebootInstances" for r in emu.requests()):  # rebooted: now waiting
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyError" not in err
+    assert "cancelled" in err and "rebooted 3/3" in err
+    if output == "json":
+        doc = json.loads(out)
+        assert doc["cancelled"] is True and sorted(doc["notRunningAgain"]) == sorted(ids)
+        assert {r["instanceId"]: r["code"] for r in doc["results"]} == dict.fromkeys(ids, "200")
+    else:
+        rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+        assert set(rows) == set(ids) and all(r.split()[1] == "200" and " no " in r for r in rows.values())
+    assert emu.reboot_counts() == dict.fromkeys(ids, 1)

@@ -44,6 +44,14 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plugin, T
     engine.stop()
 
 
+def nested(depth: int, *, list_: bool = False) -> Any:
+    """A value ``depth`` maps (or lists) deep."""
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value] if list_ else {"k": value}
+    return value
+
+
 def assert_clean(err: StepError) -> None:
     assert err.code not in CRASH_CODES, err
     assert not any("Traceback" in r or "Exception calling application" in r for r in err.reasons), err
@@ -85,6 +93,9 @@ ODD_INPUTS: list[tuple[str, dict[str, Any], str, str | None]] = [
      "SecretTrigger"),
     ("unknown-property-secret", {"instanceIds": GOOD, "instanceIdz": secret(GOOD)}, "instanceIdz", None),
     ("output-given-as-input", {"instanceIds": GOOD, "failedInstanceIds": GOOD}, "failedInstanceIds", None),
+    ("triggers-400-deep", {"instanceIds": GOOD, "triggers": {"deep": nested(400)}}, "triggers", None),
+    # (as deep as this test's own protobuf library can build a list)
+    ("triggers-deep-list", {"instanceIds": GOOD, "triggers": {"deep": nested(200, list_=True)}}, "triggers", None),
 ]
 
 
@@ -116,6 +127,27 @@ ODD_CONFIG: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("endpoint-with-credentials", {"endpoint": "http://user:SecretPassword@127.0.0.1:8787"}, "endpoint",
      "SecretPassword"),
 ]
+
+
+#: numbers that passed CheckConfig and then crashed (issue 9): each a named failure with the accepted range
+OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
+    ("request-timeout-1e10", {"requestTimeout": "1e10"}, "requestTimeout", "(accepted: more than 0 to 3600 seconds)"),
+    ("rate-1e-12", {"maxRequestsPerSecond": "1e-12"}, "maxRequestsPerSecond", "(accepted: 0.01 to 1e+06)"),
+    ("rate-1e300", {"maxRequestsPerSecond": "1e300"}, "maxRequestsPerSecond", "(accepted: 0.01 to 1e+06)"),
+    ("max-retries-1e9", {"maxRetries": "1000000000"}, "maxRetries", "(accepted: 0 to 100)"),
+]
+
+
+@pytest.mark.parametrize(("config", "prop", "accepted"), [c[1:] for c in OUT_OF_RANGE],
+                         ids=[c[0] for c in OUT_OF_RANGE])
+def test_numbers_out_of_range_fail_check_config_naming_the_range(shared, config: dict[str, Any], prop: str,
+                                                                 accepted: str) -> None:
+    plugin, _, _ = shared
+    checked = plugin.stub.CheckConfig(provider_pb2.CheckRequest(
+        urn="urn:pulumi:test::proj::pulumi:providers:ecsreboot::default", type="pulumi:providers:ecsreboot",
+        olds=to_struct({}), news=to_struct(config)), timeout=10)
+    named = [f.reason for f in checked.failures if f.property == prop]
+    assert named and accepted in named[0], checked.failures
 
 
 @pytest.mark.parametrize(("config", "prop", "hidden"), [c[1:] for c in ODD_CONFIG], ids=[c[0] for c in ODD_CONFIG])
@@ -254,7 +286,9 @@ def dry_only(emu: ThreadedEmulator, ids: list[str], out: dict[str, Any], sent: l
 
 def no_wait(emu: ThreadedEmulator, ids: list[str], out: dict[str, Any], sent: list[dict[str, Any]]) -> None:
     rebooted_once(emu, ids, out, sent)
-    assert not any(r["action"] == "DescribeInstances" for r in sent)
+    first_reboot = next(k for k, r in enumerate(sent) if r["action"] != "DescribeInstances")
+    # only the look before the reboot (the evidence should its reply be lost); no wait after it
+    assert not any(r["action"] == "DescribeInstances" for r in sent[first_reboot:])
 
 
 def secret_outputs(emu: ThreadedEmulator, ids: list[str], out: dict[str, Any], sent: list[dict[str, Any]]) -> None:

@@ -134,11 +134,23 @@ def _check(prop: Prop, value: Any, *, secret: bool = False) -> str | None:
         return f"must be a whole number, got {shown}"
     if not secret:
         shown = f"{value:g}"
+    accepted = _accepted_range(prop)
     if prop.minimum is not None and value < prop.minimum:
-        return f"must be at least {prop.minimum:g}, got {shown}"
+        return f"must be at least {prop.minimum:g}{accepted}, got {shown}"
     if prop.positive and value <= 0:
-        return f"must be greater than 0, got {shown}"
+        return f"must be greater than 0{accepted}, got {shown}"
+    if prop.maximum is not None and value > prop.maximum:
+        return f"must be at most {prop.maximum:g}{accepted}, got {shown}"
     return None
+
+
+def _accepted_range(prop: Prop) -> str:
+    """`` (accepted: 0.01 to 1e+06)``: the whole range, named in every failure of a bounded number."""
+    if prop.maximum is None:
+        return ""
+    low = f"{prop.minimum:g}" if prop.minimum is not None else "more than 0" if prop.positive else "any"
+    unit = " seconds" if prop.name == "requestTimeout" else ""
+    return f" (accepted: {low} to {prop.maximum:g}{unit})"
 
 
 def _check_endpoint(value: str, secret: bool) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from ..core.values import UNKNOWN, Secret
+from ..core.values import MAX_DEPTH, TOO_DEEP, UNKNOWN, Secret
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -37,18 +37,22 @@ def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
     """A Struct as a dict of domain values (empty for None)."""
     if struct is None:
         return {}
-    decoded = decode({key: _plain(value) for key, value in struct.fields.items()})
+    decoded = decode({key: _plain(value, 1) for key, value in struct.fields.items()})
     return decoded if isinstance(decoded, dict) else {}
 
 
-def _plain(value: struct_pb2.Value) -> Any:
+def _plain(value: struct_pb2.Value, depth: int) -> Any:
     """One protobuf Value as plain Python. Walked by hand rather than with ``json_format``, which
-    refuses NaN and infinities (legal in a Struct): those must reach Check and fail there, by name."""
+    refuses NaN and infinities (legal in a Struct): those must reach Check and fail there, by name.
+    What is nested deeper than ``MAX_DEPTH`` becomes ``TOO_DEEP`` (Check names it), so no walk of the
+    value can exhaust the stack."""
     kind = value.WhichOneof("kind")
+    if kind in ("struct_value", "list_value") and depth > MAX_DEPTH:
+        return TOO_DEEP
     if kind == "struct_value":
-        return {key: _plain(item) for key, item in value.struct_value.fields.items()}
+        return {key: _plain(item, depth + 1) for key, item in value.struct_value.fields.items()}
     if kind == "list_value":
-        return [_plain(item) for item in value.list_value.values]
+        return [_plain(item, depth + 1) for item in value.list_value.values]
     if kind == "number_value":
         return value.number_value
     if kind == "string_value":
@@ -86,6 +90,8 @@ def encode(value: Any) -> Any:
         return {SIG_KEY: SECRET_SIG, "value": encode(value.value)}
     if value is UNKNOWN:
         return UNKNOWN_STRING
+    if value is TOO_DEEP:
+        return f"(nested more than {MAX_DEPTH} levels deep)"
     if isinstance(value, Mapping):
         return {str(k): encode(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .resource import INPUTS, MAX_INSTANCE_IDS, Prop
-from .values import UNKNOWN, Secret, canonical, contains_secret, is_known, reveal
+from .values import MAX_DEPTH, UNKNOWN, Secret, canonical, contains_secret, is_known, reveal, too_deep
 
 INSTANCE_ID = re.compile(r"^i-[A-Za-z0-9]{1,64}$")
 REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
@@ -47,6 +47,10 @@ def check_inputs(
                 checked[prop.name] = prop.default
             continue
         value = checked[prop.name]
+        if too_deep(value):
+            failures.append(CheckFailure(prop.name, f"is nested more than {MAX_DEPTH} levels deep "
+                                                    f"(accepted: at most {MAX_DEPTH} levels of maps and lists)"))
+            continue
         if not is_known(value):
             continue
         reason, normalized = _CHECKERS[prop.type](prop, reveal(value), contains_secret(value))

@@ -13,6 +13,7 @@
     │   └── InvalidParameter   MissingParameter, InvalidParameter*, Abs.InvalidInstanceIds.MalFormed
     ├── TransportError(sent)   no usable answer; ``sent`` tells whether the request may have been acted on
     ├── WaitTimeout(pending_ids, last_statuses, waited_s)
+    ├── DeadlineExceeded       the round's time ran out before a request could be sent (nothing was sent)
     ├── Cancelled
     └── ConfigError            bad configuration or credentials; says what to fix
 
@@ -144,6 +145,11 @@ class WaitTimeout(EcsError):
         super().__init__(
             f"{len(self.pending_ids)} instance(s) not Running again after {waited_s:.0f}s: {shown}{more}"
         )
+
+
+class DeadlineExceeded(EcsError):
+    """The deadline (the round's timeout) would pass before the request could be sent: waiting for a
+    rate-limit token, a Retry-After or a backoff would run past it. Nothing was sent."""
 
 
 class Cancelled(EcsError):

@@ -25,6 +25,11 @@ RESULT_TOKEN = "ecsreboot:index:InstanceResult"
 #: The most instances one resource accepts; far beyond any fleet, it stops runaway lists early.
 MAX_INSTANCE_IDS = 100_000
 DEFAULT_TIMEOUT_SECONDS = 600.0
+#: Accepted ranges of the numeric provider settings: beyond them a value passes Check only to fail
+#: later (a timeout no socket accepts, a rate so low its first wait overflows a timer).
+MAX_REQUEST_TIMEOUT = 3600.0
+REQUESTS_PER_SECOND_RANGE = (0.01, 1_000_000.0)
+MAX_RETRIES = 100
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Prop:
     enum_token: str = ""
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     #: exclusive lower bound (for timeouts and rates, which must be > 0)
     positive: bool = False
     secret: bool = False
@@ -136,11 +142,12 @@ CONFIG: tuple[Prop, ...] = (
     Prop("signatureVersion", "enum", default="v3", enum_token=SIGNATURE_VERSION_TOKEN,
          choices=SIGNATURE_VERSIONS,
          description="`v3` (ACS3-HMAC-SHA256, the default) or `v1` (the HMAC-SHA1 RPC signature)."),
-    Prop("maxRetries", "integer", default=5, minimum=0,
+    Prop("maxRetries", "integer", default=5, minimum=0, maximum=MAX_RETRIES,
          description="Retries of throttled and transient failures per request."),
-    Prop("requestTimeout", "number", default=10.0, positive=True,
+    Prop("requestTimeout", "number", default=10.0, positive=True, maximum=MAX_REQUEST_TIMEOUT,
          description="Seconds to wait for one API answer."),
-    Prop("maxRequestsPerSecond", "number", positive=True,
+    Prop("maxRequestsPerSecond", "number", positive=True, minimum=REQUESTS_PER_SECOND_RANGE[0],
+         maximum=REQUESTS_PER_SECOND_RANGE[1],
          description="Client-side rate limit shared by all resources of one plugin process."),
 )
 

@@ -41,6 +41,43 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
+#: The deepest nesting of maps and lists a property value may have. Far beyond any real trigger map, it
+#: keeps every recursive walk of a value (decoding, comparing, hashing) well inside Python's stack.
+MAX_DEPTH = 64
+
+
+class _TooDeep:
+    """What stands for the part of a value nested deeper than ``MAX_DEPTH`` (Check then fails it)."""
+
+    _instance: _TooDeep | None = None
+
+    def __new__(cls) -> _TooDeep:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "TOO_DEEP"
+
+
+TOO_DEEP = _TooDeep()
+
+
+def too_deep(value: Any) -> bool:
+    """Whether ``value`` holds TOO_DEEP anywhere (walked without recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is TOO_DEEP:
+            return True
+        if isinstance(item, Secret):
+            stack.append(item.value)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
 
 def reveal(value: Any) -> Any:
     """The value with every Secret unwrapped, at any depth. Unknowns stay."""

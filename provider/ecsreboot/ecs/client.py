@@ -15,11 +15,20 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from dataclasses import replace
 from typing import Any
 
 from ..core.clock import Clock, SystemClock, rfc3339
 from ..core.credentials import Credentials
-from ..core.errors import ApiError, Cancelled, EcsError, InvalidParameter, TransportError, api_error
+from ..core.errors import (
+    ApiError,
+    Cancelled,
+    DeadlineExceeded,
+    EcsError,
+    InvalidParameter,
+    TransportError,
+    api_error,
+)
 from ..core.model import BatchOptimization
 from ..core.operations import DESCRIBE_INSTANCES_PAGE_MAX, MAX_INSTANCES_PER_CALL, OPERATIONS, encode_params
 from ..core.plan import chunked
@@ -27,6 +36,7 @@ from ..core.signing import percent_encode
 from . import reboot
 from .config import ClientConfig
 from .credentials import CredentialsProvider
+from .evidence import Baseline, InstanceState
 from .retry import RetryPolicy, TokenBucket
 from .transport import RequestsTransport, Transport
 from .wire import build_request, parse_reply
@@ -89,6 +99,11 @@ class EcsClient:
     def region_id(self) -> str:
         return self.config.region_id
 
+    @property
+    def stale_window(self) -> float:
+        """Seconds DescribeInstances may keep showing the old Running after a reboot call."""
+        return self.config.stale_window
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -129,7 +144,7 @@ class EcsClient:
         attempt = 0
         while True:
             try:
-                return self._send_once(action, op.version, wire, cancel)
+                return self._send_once(action, op.version, wire, cancel, deadline, retry_safe=retry_safe)
             except (ApiError, TransportError) as err:
                 if not self.retry.should_retry(err, attempt, retry_safe=retry_safe):
                     raise
@@ -141,17 +156,23 @@ class EcsClient:
                     raise Cancelled(f"{action} cancelled while waiting to retry") from err
                 attempt += 1
 
-    def _send_once(self, action: str, version: str, wire: Mapping[str, str],
-                   cancel: threading.Event | None) -> dict[str, Any]:
+    def _send_once(self, action: str, version: str, wire: Mapping[str, str], cancel: threading.Event | None,
+                   deadline: float | None, *, retry_safe: bool) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{action} cancelled")
+        if deadline is not None and self.clock.monotonic() >= deadline:
+            raise DeadlineExceeded(f"{action} not sent: the round's timeout ran out")
         if self.limiter is not None:
-            self.limiter.acquire(cancel)
+            self.limiter.acquire(cancel, deadline)
         credentials = self._credentials.get()
         request = build_request(
             self._base_url, self._host, action=action, version=version, params=wire,
             credentials=credentials, signature_version=self.config.signature_version,
             timestamp=rfc3339(self.clock.utcnow()), nonce=self._nonce())
+        if deadline is not None and retry_safe:
+            # A look may be cut short by the deadline (it proves nothing either way); a reboot is not,
+            # since a reply given up on is a reboot of unknown fate.
+            request = replace(request, read_timeout=max(0.001, deadline - self.clock.monotonic()))
         with self._lock:
             self._stats[action] += 1
         try:
@@ -177,11 +198,12 @@ class EcsClient:
         dry_run: bool = False,
         cancel: threading.Event | None = None,
         deadline: float | None = None,
+        baseline: Baseline | None = None,
     ) -> reboot.RebootReply:
         """One RebootInstances call (at most 100 ids); outcomes as values. See ``reboot.reboot_batch``."""
         return reboot.reboot_batch(self, region_id, instance_ids, force=force,
                                    batch_optimization=batch_optimization, dry_run=dry_run,
-                                   cancel=cancel, deadline=deadline)
+                                   cancel=cancel, deadline=deadline, baseline=baseline)
 
     def reboot_instance(
         self,
@@ -192,10 +214,11 @@ class EcsClient:
         dry_run: bool = False,
         cancel: threading.Event | None = None,
         deadline: float | None = None,
+        baseline: Baseline | None = None,
     ) -> reboot.RebootReply:
         """One RebootInstance call (``ForceStop`` = ``force``); outcome as a value."""
         return reboot.reboot_single(self, region_id, instance_id, force=force, dry_run=dry_run,
-                                    cancel=cancel, deadline=deadline)
+                                    cancel=cancel, deadline=deadline, baseline=baseline)
 
     def describe_statuses(
         self,
@@ -205,7 +228,20 @@ class EcsClient:
         cancel: threading.Event | None = None,
         deadline: float | None = None,
     ) -> dict[str, str]:
-        """``{instance id: Status}`` via DescribeInstances, at most 100 ids per call, calls in parallel.
+        """``{instance id: Status}``; see ``describe_states``."""
+        states = self.describe_states(region_id, instance_ids, cancel=cancel, deadline=deadline)
+        return {i: s.status for i, s in states.items()}
+
+    def describe_states(
+        self,
+        region_id: str,
+        instance_ids: Sequence[str],
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, InstanceState]:
+        """``{instance id: InstanceState(Status, StartTime)}`` via DescribeInstances, at most 100 ids per
+        call, ``ceil(n/100)`` calls in parallel.
 
         Ids the region does not list are absent from the result (the caller decides what that
         means). Raises the last error when a call fails after its retries; Cancelled promptly.
@@ -215,10 +251,10 @@ class EcsClient:
             return {}
         pool = self._describe_pool()
         futures = [pool.submit(self._describe_chunk, region_id, c, cancel, deadline) for c in chunks]
-        statuses: dict[str, str] = {}
+        states: dict[str, InstanceState] = {}
         for part in _gather(futures, cancel):
-            statuses.update(part)
-        return statuses
+            states.update(part)
+        return states
 
     def _describe_pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -228,9 +264,9 @@ class EcsClient:
             return self._pool
 
     def _describe_chunk(self, region_id: str, ids: list[str], cancel: threading.Event | None,
-                        deadline: float | None) -> dict[str, str]:
+                        deadline: float | None) -> dict[str, InstanceState]:
         """One ≤100-id DescribeInstances, following pages while TotalCount says more exist."""
-        statuses: dict[str, str] = {}
+        states: dict[str, InstanceState] = {}
         page = 1
         while True:
             reply = self.call("DescribeInstances", {
@@ -240,18 +276,20 @@ class EcsClient:
             items = (reply.get("Instances") or {}).get("Instance") or []
             for item in items:
                 if isinstance(item, dict) and item.get("InstanceId"):
-                    statuses[str(item["InstanceId"])] = str(item.get("Status", ""))
+                    states[str(item["InstanceId"])] = InstanceState(
+                        str(item.get("Status", "")), str(item.get("StartTime") or ""))
             total = _as_int(reply.get("TotalCount"))
             # Stop when the reply says there is nothing more; the page cap guards against a server
             # whose TotalCount never adds up (each page then costs one more call, not a loop forever).
-            if not items or total is None or len(statuses) >= total or page >= _MAX_PAGES:
-                return statuses
+            if not items or total is None or len(states) >= total or page >= _MAX_PAGES:
+                return states
             page += 1
 
 
-def _gather(futures: list[Future[dict[str, str]]], cancel: threading.Event | None) -> list[dict[str, str]]:
+def _gather(futures: list[Future[dict[str, InstanceState]]],
+            cancel: threading.Event | None) -> list[dict[str, InstanceState]]:
     """Results in order; the first failure is raised. Returns at once (Cancelled) when cancelled."""
-    pending: set[Future[dict[str, str]]] = set(futures)
+    pending: set[Future[dict[str, InstanceState]]] = set(futures)
     while pending:
         if cancel is not None and cancel.is_set():
             for f in pending:

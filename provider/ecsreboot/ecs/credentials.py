@@ -239,8 +239,28 @@ def no_credentials_message(detail: str = "") -> str:
 
 #: a URL's query string: the library's errors quote whole STS request URLs, AccessKeyId and Signature included
 _QUERY = re.compile(r"\?[^\s'\"()]*")
+#: a credential-named field and its value, in JSON (``"AccessKeyId": "STS.x"``), query or log style
+#: (``SecurityToken=x``, ``access_key_secret: x``): STS and OIDC answers quote the credentials they mint
+_FIELD = re.compile(
+    r"""(?ix)
+    ( ["']? (?: access_?key_?(?:id|secret) | security_?token | sts_?token | oidc_?token | bearer_?token
+              | signature | (?:client_)?secret | password | credential )
+      ["']? \s* [:=] \s* )
+    ( "(?:[^"\\]|\\.)*" | '[^']*' | [^\s,;&}\]]+ )""")
+#: a JSON Web Token (the OIDC token RRSA exchanges), and access key ids (``LTAI...``, ``STS....``) anywhere
+_JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
+_KEY_ID = re.compile(r"\b(?:LTAI|STS\.)[\w.-]{6,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every credential it may quote replaced by ``***``: query strings, credential-named
+    fields, JWTs and access key ids. For error text from the STS/OIDC exchange, which quotes them."""
+    text = _QUERY.sub("?...", text)
+    text = _FIELD.sub(lambda m: m.group(1) + "***", text)
+    text = _JWT.sub("***", text)
+    return _KEY_ID.sub("***", text)
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
-    text = _QUERY.sub("?...", f"{type(exc).__name__}: {exc}".replace("\n", " "))
+    text = scrub(f"{type(exc).__name__}: {exc}".replace("\n", " "))
     return text[:limit] + ("..." if len(text) > limit else "")

@@ -25,6 +25,7 @@ from ..core.errors import ApiError, AuthFailure, Cancelled, EcsError, IncorrectS
 from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome, RoundOptions
 from ..core.operations import MAX_INSTANCES_PER_CALL
 from ..core.plan import chunked, dedupe
+from .evidence import Baseline
 from .reboot import RebootReply, failure_outcome
 
 Verdict = Literal["passed", "warning", "failure"]
@@ -34,11 +35,12 @@ PASS_CODES: frozenset[str] = frozenset({"DRYRUN.SUCCESS", "DryRunOperation", SUC
 class DryRunClient(Protocol):
     def reboot_instances(self, region_id: str, instance_ids: Sequence[str], *, force: bool = False,
                          batch_optimization: BatchOptimization = "AllTogether", dry_run: bool = False,
-                         cancel: threading.Event | None = None,
-                         deadline: float | None = None) -> RebootReply: ...
+                         cancel: threading.Event | None = None, deadline: float | None = None,
+                         baseline: Baseline | None = None) -> RebootReply: ...
 
     def reboot_instance(self, region_id: str, instance_id: str, *, force: bool = False, dry_run: bool = False,
-                        cancel: threading.Event | None = None, deadline: float | None = None) -> RebootReply: ...
+                        cancel: threading.Event | None = None, deadline: float | None = None,
+                        baseline: Baseline | None = None) -> RebootReply: ...
 
 
 @dataclass

@@ -4,20 +4,30 @@ RebootInstance(s) has no ClientToken, so a reboot sent twice reboots twice. ``Ec
 retries a reboot only when the failure proves nothing ran: throttling and other error answers
 (the service refused the request), or a connection that never reached the server. After an
 ambiguous failure -- read timeout, connection dropped after sending, unreadable reply -- this
-module looks before it re-sends: it describes the instances a few times
-(``ClientConfig.ambiguity_polls``, ``ambiguity_interval`` apart, on the injected clock), because
-right after the call an instance may still show Running before its transition does.
+module decides from **positive evidence**, never from ``Running`` alone, comparing what
+DescribeInstances shows with the ``Baseline`` recorded right before the call (ecs/evidence.py):
 
-* seen Stopping/Starting: the lost call rebooted it; outcome ``"200"``, "confirmed by status";
-* seen not-in-transition on every poll (normally Running): not rebooted; re-sent (a Stopped
-  instance is re-sent too -- the API then answers with the real reason);
-* not seen on every poll (describe failed or the id vanished): outcome ``RebootUnconfirmed``,
-  never re-sent.
+* the instance's ``StartTime`` moved, or it is seen ``Stopping``/``Starting`` (having been Running):
+  the lost call rebooted it -- outcome ``"200"``, "reboot confirmed";
+* it is ``Running`` with the same ``StartTime``, on a look that started at least
+  ``ClientConfig.stale_window`` seconds after the loss (past the API's stale-``Running``
+  window), and that StartTime is old enough that any new start would show (``start_time_decisive``):
+  the call did not run -- it is sent again;
+* a re-send refused with ``IncorrectInstanceStatus`` means the first call came late and is under
+  way: it is looked at again until the transition shows (outcome ``"200"``, "reboot confirmed"),
+  for at most ``stale_window`` seconds, and is never counted failed for the refusal alone -- an
+  instance that shows no transition is ``RebootUnconfirmed``;
+* anything else (every look failed, the id is not listed, a StartTime too recent to tell, a status
+  that no reboot explains): outcome ``RebootUnconfirmed`` with the reason, never re-sent.
 
-Residual risk: an instance whose whole reboot (Stopping, Starting, back to Running) happens between
-the lost call and the first poll, or whose transition shows only after the last grace poll, is
-judged not rebooted and is rebooted a second time. Real ECS reboots take tens of seconds, so with
-the first poll immediately after the failure this needs a very slow-to-update status.
+Looks are at most ``ambiguity_polls``, ``ambiguity_interval`` apart, one DescribeInstances per 100
+ids each, and never past the deadline.
+
+Residual risk: a reboot the service carries out only later than ``stale_window`` after the
+reply was lost (a request stuck in the server), or a client clock more than ``clock_skew`` seconds
+ahead of the service's while an instance's StartTime is a few minutes old; and a
+``RebootUnconfirmed`` instance that did reboot is rebooted again by the next round, which retries
+``failedInstanceIds``.
 """
 
 from __future__ import annotations
@@ -27,10 +37,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import ApiError, Cancelled, ConfigError, EcsError, TransportError
+from ..core.errors import (
+    ApiError,
+    Cancelled,
+    ConfigError,
+    DeadlineExceeded,
+    EcsError,
+    IncorrectStatus,
+    TransportError,
+)
 from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome
 from ..core.plan import dedupe
 from ..core.status import TRANSITIONAL, InstanceStatus
+from .evidence import Baseline, InstanceState, rebooted_evidence
 
 if TYPE_CHECKING:
     from .client import EcsClient
@@ -40,6 +59,8 @@ REBOOT_UNCONFIRMED = "RebootUnconfirmed"
 TRANSPORT_ERROR = "TransportError"
 CONFIG_ERROR = "ConfigError"
 MISSING_FROM_REPLY = "MissingFromReply"
+#: the refusal of a reboot because the instance is not Running (busy, or stopped)
+BUSY = "IncorrectInstanceStatus"
 
 RUNNING = InstanceStatus.RUNNING.value
 STOPPING = InstanceStatus.STOPPING.value
@@ -56,6 +77,8 @@ class RebootReply:
     outcomes: list[InstanceOutcome]
     request_ids: list[str] = field(default_factory=list)
     error: EcsError | None = None
+    #: instances known to have left Running (reported Stopping/Starting, seen so, or busy with the call)
+    left: set[str] = field(default_factory=set)
 
 
 Send = Callable[[list[str]], tuple[list[InstanceOutcome], str]]
@@ -63,10 +86,13 @@ Send = Callable[[list[str]], tuple[list[InstanceOutcome], str]]
 
 def reboot_batch(client: EcsClient, region_id: str, instance_ids: Sequence[str], *, force: bool,
                  batch_optimization: BatchOptimization, dry_run: bool,
-                 cancel: threading.Event | None, deadline: float | None) -> RebootReply:
+                 cancel: threading.Event | None, deadline: float | None,
+                 baseline: Baseline | None = None) -> RebootReply:
     """RebootInstances for ≤100 ids. AllTogether: all 200 or all the refusal's code; SuccessFirst:
     the reply's per-instance codes. Never raises: input the OPERATIONS table rejects (more than 100
-    ids, ...) gives every instance that InvalidParameter code, without sending anything."""
+    ids, ...) gives every instance that InvalidParameter code, without sending anything.
+    ``baseline``: the instances as seen before (a round records one per wave); without one, one
+    DescribeInstances call records it first (not for a dry run)."""
 
     def send(pending: list[str]) -> tuple[list[InstanceOutcome], str]:
         reply = client.call("RebootInstances", {
@@ -76,11 +102,12 @@ def reboot_batch(client: EcsClient, region_id: str, instance_ids: Sequence[str],
         return batch_outcomes(reply, pending, batch_optimization), str(reply.get("RequestId", ""))
 
     return _send_with_recovery(client, "RebootInstances", region_id, dedupe(instance_ids), send,
-                               dry_run=dry_run, cancel=cancel, deadline=deadline)
+                               dry_run=dry_run, cancel=cancel, deadline=deadline, baseline=baseline)
 
 
 def reboot_single(client: EcsClient, region_id: str, instance_id: str, *, force: bool, dry_run: bool,
-                  cancel: threading.Event | None, deadline: float | None) -> RebootReply:
+                  cancel: threading.Event | None, deadline: float | None,
+                  baseline: Baseline | None = None) -> RebootReply:
     """RebootInstance for one id (no RegionId is sent; ``region_id`` is for the status check)."""
 
     def send(pending: list[str]) -> tuple[list[InstanceOutcome], str]:
@@ -89,7 +116,7 @@ def reboot_single(client: EcsClient, region_id: str, instance_id: str, *, force:
         return [_accepted(pending[0])], str(reply.get("RequestId", ""))
 
     return _send_with_recovery(client, "RebootInstance", region_id, [instance_id], send,
-                               dry_run=dry_run, cancel=cancel, deadline=deadline)
+                               dry_run=dry_run, cancel=cancel, deadline=deadline, baseline=baseline)
 
 
 def batch_outcomes(reply: dict[str, Any], ids: Sequence[str], mode: BatchOptimization) -> list[InstanceOutcome]:
@@ -124,7 +151,7 @@ def failure_outcome(instance_id: str, err: EcsError) -> InstanceOutcome:
     """The outcome of an instance whose request failed as a whole: the error's code, message, RequestId."""
     if isinstance(err, ApiError):
         return InstanceOutcome(instance_id, err.code, f"{err.message} (RequestId: {err.request_id or 'none'})")
-    if isinstance(err, Cancelled):
+    if isinstance(err, Cancelled | DeadlineExceeded):
         return InstanceOutcome(instance_id, NOT_ATTEMPTED, f"not rebooted: {err}")
     if isinstance(err, TransportError):
         what = "request not sent" if not err.sent else "reply lost"
@@ -134,11 +161,17 @@ def failure_outcome(instance_id: str, err: EcsError) -> InstanceOutcome:
 
 
 def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: list[str], send: Send, *,
-                        dry_run: bool, cancel: threading.Event | None, deadline: float | None) -> RebootReply:
+                        dry_run: bool, cancel: threading.Event | None, deadline: float | None,
+                        baseline: Baseline | None) -> RebootReply:
     settled: dict[str, InstanceOutcome] = {}
     request_ids: list[str] = []
     error: EcsError | None = None
+    left: set[str] = set()
     pending = list(ids)
+    resent: set[str] = set()  # ids being sent again after a lost reply showed the first call did not run
+    loss: TransportError | None = None
+    if baseline is None and not dry_run:
+        baseline = take_baseline(client, region_id, ids, cancel=cancel, deadline=deadline)
     for _ in range(client.retry.max_retries + 1):
         if not pending:
             break
@@ -148,64 +181,196 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
             error = err
             if not err.sent or dry_run:  # nothing to confirm: it did not arrive, or changes nothing
                 break
-            confirmed, pending = _confirm_after_loss(client, action, region_id, pending, err,
-                                                     cancel=cancel, deadline=deadline)
-            settled.update(confirmed)
+            assert baseline is not None
+            found = _confirm_after_loss(client, action, region_id, pending, err, baseline,
+                                        cancel=cancel, deadline=deadline)
+            settled.update(found.settled)
+            left |= found.left
+            pending, resent, loss = found.resend, set(found.resend), err
             continue
-        except EcsError as err:  # an answer (refusal, DryRun verdict), Cancelled, ConfigError
+        except EcsError as err:  # an answer (refusal, DryRun verdict), Cancelled, ConfigError, deadline
             error = err
             if isinstance(err, ApiError) and err.request_id:
                 request_ids.append(err.request_id)
+            if isinstance(err, IncorrectStatus) and err.code == BUSY and resent and loss is not None:
+                assert baseline is not None
+                found = _busy_after_loss(client, action, region_id, pending, err, loss, baseline,
+                                         cancel=cancel, deadline=deadline)
+                settled.update(found.settled)
+                left |= found.left
+                pending = found.resend  # always empty: a refused re-send is never sent again
             break
+        busy = [o.instance_id for o in outcomes if o.instance_id in resent and o.code == BUSY]
         settled.update((o.instance_id, o) for o in outcomes)
+        if busy and loss is not None:  # SuccessFirst: these are busy -- maybe with the first call
+            assert baseline is not None
+            refusal = IncorrectStatus(BUSY, settled[busy[0]].message, request_id, action=action)
+            found = _busy_after_loss(client, action, region_id, busy, refusal, loss, baseline,
+                                     cancel=cancel, deadline=deadline)
+            settled.update(found.settled)
+            left |= found.left
         request_ids.append(request_id)
         pending, error = [], None
         break
-    if not pending:
-        error = None  # every instance settled (answered, or confirmed by status)
-    for i in pending:  # what is left failed with the last error (or every reply was lost)
-        assert error is not None
-        settled[i] = failure_outcome(i, error)
-    return RebootReply([settled[i] for i in ids], [r for r in request_ids if r], error)
+    if not pending and all(i in settled for i in ids):
+        error = None  # every instance settled (answered, or decided from evidence)
+    for i in ids:  # what is left failed with the last error (or every reply was lost)
+        if i not in settled:
+            assert error is not None
+            settled[i] = failure_outcome(i, error)
+    left |= {o.instance_id for o in settled.values() if o.ok and o.current_status in TRANSITIONAL}
+    return RebootReply([settled[i] for i in ids], [r for r in request_ids if r], error, left & set(ids))
+
+
+def take_baseline(client: EcsClient, region_id: str, ids: Sequence[str], *, cancel: threading.Event | None,
+                  deadline: float | None) -> Baseline:
+    """The instances as seen now (``ceil(n/100)`` DescribeInstances); empty when the look fails, which
+    only means a lost reply can then be settled by a status in transition, never by StartTime."""
+    taken_at = client.clock.utcnow()
+    try:
+        states = client.describe_states(region_id, ids, cancel=cancel, deadline=deadline)
+    except EcsError:
+        states = {}
+    return Baseline(states, taken_at)
+
+
+@dataclass
+class _Found:
+    """What looking at the instances after a lost reply settled, and what it showed must be re-sent."""
+
+    settled: dict[str, InstanceOutcome] = field(default_factory=dict)
+    resend: list[str] = field(default_factory=list)
+    left: set[str] = field(default_factory=set)
 
 
 def _confirm_after_loss(client: EcsClient, action: str, region_id: str, ids: list[str], err: TransportError,
-                        *, cancel: threading.Event | None, deadline: float | None,
-                        ) -> tuple[dict[str, InstanceOutcome], list[str]]:
-    """(outcomes settled by status, ids to re-send). See the module docstring for the rules."""
+                        baseline: Baseline, *, cancel: threading.Event | None, deadline: float | None) -> _Found:
+    """Look at the instances until each is decided (see the module docstring for the rules)."""
     config, clock = client.config, client.clock
-    confirmed: dict[str, InstanceOutcome] = {}
-    observed = dict.fromkeys(ids, 0)
+    lost_at = clock.monotonic()
+    found = _Found()
     unresolved = list(ids)
+    why_not: dict[str, str] = dict.fromkeys(ids, "its status could not be read")
     cut_short = ""
-    for poll in range(config.ambiguity_polls):
-        if poll:
-            if deadline is not None and clock.monotonic() + config.ambiguity_interval > deadline:
+    for look in range(config.ambiguity_polls):
+        if look:
+            pause = max(config.ambiguity_interval, lost_at + config.stale_window - clock.monotonic())
+            if deadline is not None and clock.monotonic() + pause > deadline:
                 cut_short = " (the round's timeout ran out)"
                 break
-            if not clock.sleep(config.ambiguity_interval, cancel):
+            if not clock.sleep(pause, cancel):
                 cut_short = " (cancelled)"
                 break
+        started = clock.monotonic()
         try:
-            statuses = client.describe_statuses(region_id, unresolved, cancel=cancel, deadline=deadline)
-        except EcsError:
-            continue  # a failed poll proves nothing; the instance then cannot be re-sent safely
-        for i in unresolved:
-            status = statuses.get(i)
-            if status is None:
-                continue
-            observed[i] += 1
-            if status in TRANSITIONAL:
-                confirmed[i] = InstanceOutcome(
-                    i, SUCCESS_CODE, f"reboot confirmed by status: the {action} reply was lost ({err.detail}) "
-                    f"and the instance was then seen {status}", RUNNING, status)
-        unresolved = [i for i in unresolved if i not in confirmed]
-        if not unresolved:
+            states = client.describe_states(region_id, unresolved, cancel=cancel, deadline=deadline)
+        except Cancelled:
+            cut_short = " (cancelled)"
             break
-    resend = [i for i in unresolved if observed[i] == config.ambiguity_polls]
+        except DeadlineExceeded:
+            cut_short = " (the round's timeout ran out)"
+            break
+        except EcsError:
+            continue  # a failed look proves nothing
+        settled_look = started - lost_at >= config.stale_window
+        for i in unresolved:
+            verdict = _judge(baseline, i, states.get(i), settled_look, config.clock_skew)
+            if verdict.rebooted:
+                now = states[i]
+                found.settled[i] = InstanceOutcome(
+                    i, SUCCESS_CODE, f"reboot confirmed: the {action} reply was lost ({err.detail}) and "
+                    f"{verdict.reason}", RUNNING, now.status)
+                if now.transitional:
+                    found.left.add(i)
+            elif verdict.not_run:
+                found.resend.append(i)
+            else:
+                why_not[i] = verdict.reason
+        unresolved = [i for i in unresolved if i not in found.settled and i not in found.resend]
+        if not unresolved or (settled_look and all(why_not[i] in _FINAL for i in unresolved)):
+            break
     for i in unresolved:
-        if i not in resend:
-            confirmed[i] = InstanceOutcome(
-                i, REBOOT_UNCONFIRMED, f"the {action} reply was lost ({err.detail}) and the status could "
-                f"not be checked{cut_short}: the instance may or may not have been rebooted; it was not re-sent")
-    return confirmed, resend
+        found.settled[i] = InstanceOutcome(
+            i, REBOOT_UNCONFIRMED, f"the {action} reply was lost ({err.detail}) and {why_not[i]}{cut_short}: "
+            "the instance may or may not have been rebooted; it was not sent again")
+    return found
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    rebooted: bool = False
+    not_run: bool = False
+    reason: str = ""
+
+
+_NOT_LISTED = "it was not listed by DescribeInstances"
+_TOO_RECENT = "its StartTime is too recent to tell whether it was started again"
+_NOT_RUNNING = "it was not Running before the call"
+#: reasons that another look will not change
+_FINAL = frozenset({_TOO_RECENT, _NOT_RUNNING})
+
+
+def _judge(baseline: Baseline, instance_id: str, now: InstanceState | None, settled_look: bool,
+           skew: float) -> _Verdict:
+    """One look at one instance after a lost reply: rebooted, provably not, or undecided (and why)."""
+    why = rebooted_evidence(baseline, instance_id, now)
+    if why is not None:
+        return _Verdict(rebooted=True, reason=why)
+    if now is None:
+        return _Verdict(reason=_NOT_LISTED)
+    before = baseline.get(instance_id)
+    if before is None:
+        return _Verdict(reason="it was not seen before the call, so its StartTime proves nothing")
+    if before.status != RUNNING:
+        return _Verdict(reason=_NOT_RUNNING)
+    if now.status != RUNNING:
+        return _Verdict(reason=f"it was then seen {now.status}")
+    if not settled_look:
+        return _Verdict(reason="it still showed the old Running")  # maybe stale: look again later
+    if not baseline.decisive(instance_id, skew):
+        return _Verdict(reason=_TOO_RECENT)
+    return _Verdict(not_run=True)
+
+
+def _busy_after_loss(client: EcsClient, action: str, region_id: str, ids: list[str], refusal: IncorrectStatus,
+                     loss: TransportError, baseline: Baseline, *, cancel: threading.Event | None,
+                     deadline: float | None) -> _Found:
+    """A re-send after a lost reply was refused with IncorrectInstanceStatus: an instance that was Running
+    on the look before is busy now -- with the first call, whose processing came late. The refusal alone
+    names no instance (AllTogether) and proves nothing if it was not genuine, so look again until the
+    transition (or a moved StartTime) shows, for at most ``stale_window`` seconds after the refusal; an
+    instance that shows none is ``RebootUnconfirmed``, never sent again."""
+    config, clock = client.config, client.clock
+    refused_at = clock.monotonic()
+    found = _Found()
+    unresolved = list(ids)
+    for look in range(config.ambiguity_polls):
+        if look:
+            if deadline is not None and clock.monotonic() + config.ambiguity_interval > deadline:
+                break
+            if not clock.sleep(config.ambiguity_interval, cancel):
+                break
+        started = clock.monotonic()
+        try:
+            states = client.describe_states(region_id, unresolved, cancel=cancel, deadline=deadline)
+        except (Cancelled, DeadlineExceeded):
+            break
+        except EcsError:
+            continue
+        for i in unresolved:
+            why = rebooted_evidence(baseline, i, states.get(i))
+            if why is not None:
+                found.settled[i] = InstanceOutcome(
+                    i, SUCCESS_CODE, f"reboot confirmed: the {action} reply was lost ({loss.detail}), a re-send "
+                    f"was refused ({refusal.code}: the first call came late) and {why}", RUNNING, states[i].status)
+                if states[i].transitional:
+                    found.left.add(i)
+        unresolved = [i for i in unresolved if i not in found.settled]
+        if not unresolved or started - refused_at >= config.stale_window:
+            break
+    for i in unresolved:
+        found.settled[i] = InstanceOutcome(
+            i, REBOOT_UNCONFIRMED, f"the {action} reply was lost ({loss.detail}) and a re-send was refused "
+            f"({refusal.code}: {refusal.message}), but the instance was not then seen rebooting: the first call "
+            "may or may not have rebooted it; it was not sent again")
+    return found

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.clock import Clock
-from ..core.errors import ApiError, Cancelled, EcsError, TransportError, is_transient
+from ..core.errors import ApiError, Cancelled, DeadlineExceeded, EcsError, TransportError, is_transient
 
 
 @dataclass(frozen=True)
@@ -83,16 +83,21 @@ class TokenBucket:
         self._stamp = clock.monotonic()
         self._lock = threading.Lock()
 
-    def acquire(self, cancel: threading.Event | None = None) -> None:
+    def acquire(self, cancel: threading.Event | None = None, deadline: float | None = None) -> None:
         """Take one token, waiting as long as needed. Raises Cancelled if ``cancel`` is set meanwhile.
 
+        With a ``deadline`` (``clock.monotonic()`` seconds) a token that would come due after it is not
+        taken at all: DeadlineExceeded is raised at once, and later callers are not slowed by it.
         A cancelled wait keeps its reservation: the token is spent, which only slows later callers.
         """
         with self._lock:
             now = self._clock.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1.0
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            if deadline is not None and now + wait > deadline:
+                raise DeadlineExceeded(
+                    f"the request rate limit ({self.rate:g}/s) would delay the request {wait:.1f}s, "
+                    f"past the round's timeout")
+            self._tokens, self._stamp = tokens - 1.0, now
         if wait > 0 and not self._clock.sleep(wait, cancel):
             raise Cancelled("cancelled while waiting for the request rate limit")

@@ -23,22 +23,30 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from ..core.clock import Clock
-from ..core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, ConfigError, EcsError
+from ..core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, ConfigError, DeadlineExceeded, EcsError
 from ..core.model import InstanceOutcome, ProgressEvent, ProgressKind, RoundOptions, RoundResult
 from ..core.operations import MAX_INSTANCES_PER_CALL
 from ..core.plan import chunked, dedupe, waves
 from ..core.status import TRANSITIONAL
 from .dryrun import DryRunClient, DryRunReport, dry_run
+from .evidence import Baseline, InstanceState
 from .reboot import NOT_ATTEMPTED, RebootReply, failure_outcome
 from .waiter import PollSchedule, StatusReader, wait_until_running
 
 __all__ = ["DryRunReport", "RoundClient", "dry_run", "run_round"]
 
 Progress = Callable[[ProgressEvent], None]
+#: attempts at the look before a wave (each one after the client's own retries)
+_LOOKS = 3
 
 
 class RoundClient(DryRunClient, StatusReader, Protocol):
     """What a round needs of a client (EcsClient has it; tests pass fakes)."""
+
+    @property
+    def stale_window(self) -> float:
+        """Seconds DescribeInstances may keep showing the old Running after a reboot call."""
+        ...
 
 
 def run_round(
@@ -81,6 +89,8 @@ class _Round:
         self.cancel, self.clock, self.deadline = cancel, clock, deadline
         self.result = RoundResult(waves=wave_count)
         self.halt: str | None = None
+        self.baseline = Baseline()
+        self.left: set[str] = set()
 
     def stop_reason(self, number: int) -> str | None:
         if self.halt is not None:
@@ -104,6 +114,7 @@ class _Round:
     def wave(self, number: int, wave: list[str], *, last: bool) -> None:
         label = f"wave {number}/{self.result.waves}"
         self.event("wave_started", f"{label}: rebooting {len(wave)} instance(s)", number, total=len(wave))
+        self.baseline = self.look(wave)
         outcomes = self.reboot(wave)
         self.result.outcomes.extend(outcomes)
         ok = [o for o in outcomes if o.ok]
@@ -115,14 +126,35 @@ class _Round:
             return
         self.wait(number, label, ok)
 
+    def look(self, wave: list[str]) -> Baseline:
+        """The wave's instances before the reboot (``ceil(n/100)`` DescribeInstances): the evidence a lost
+        reply and the wait are judged against. A look that fails after the client's retries is tried
+        again (``_LOOKS`` in all) for the ids not yet seen; what is still unseen then has weaker evidence:
+        a lost reply can be settled only by a status in transition."""
+        taken_at = self.clock.utcnow()
+        states: dict[str, InstanceState] = {}
+        for _ in range(_LOOKS):
+            unseen = [i for i in wave if i not in states]
+            try:
+                states.update(self.client.describe_states(self.options.region_id, unseen, cancel=self.cancel,
+                                                          deadline=self.deadline))
+                break
+            except (Cancelled, DeadlineExceeded):
+                break
+            except EcsError:
+                continue
+        return Baseline(states, taken_at)
+
     def reboot(self, wave: list[str]) -> list[InstanceOutcome]:
         if self.options.api == "RebootInstance":
             replies = self._singles(wave)
         else:
             replies = self._batches(list(chunked(wave, MAX_INSTANCES_PER_CALL)))
         outcomes: list[InstanceOutcome] = []
+        self.left = set()
         for reply in replies:
             outcomes.extend(reply.outcomes)
+            self.left |= reply.left
             self.result.request_ids.extend(reply.request_ids)
             self._note_error(reply.error)
         return outcomes
@@ -163,14 +195,16 @@ class _Round:
     def _batch(self, chunk: list[str]) -> RebootReply:
         o = self.options
         return self.client.reboot_instances(o.region_id, chunk, force=o.force, batch_optimization=o.batch_optimization,
-                                            cancel=self.cancel, deadline=self.deadline)
+                                            cancel=self.cancel, deadline=self.deadline,
+                                            baseline=self.baseline.restricted(chunk))
 
     def _singles(self, wave: list[str]) -> list[RebootReply]:
         def one(instance_id: str) -> RebootReply:
             if self.cancel.is_set():
                 return RebootReply([failure_outcome(instance_id, Cancelled("the round was cancelled"))])
             return self.client.reboot_instance(self.options.region_id, instance_id, force=self.options.force,
-                                               cancel=self.cancel, deadline=self.deadline)
+                                               cancel=self.cancel, deadline=self.deadline,
+                                               baseline=self.baseline.restricted([instance_id]))
 
         with ThreadPoolExecutor(max(1, self.options.concurrency), thread_name_prefix="ecsreboot-reboot") as pool:
             return list(pool.map(one, wave))
@@ -181,6 +215,10 @@ class _Round:
         if isinstance(error, Cancelled):
             self.result.cancelled = True
             return
+        if isinstance(error, DeadlineExceeded):  # a call could not be sent in time: later waves cannot either
+            self.result.timed_out = True
+            self.halt = self.halt or f"the round's timeout of {self.options.timeout:g}s ran out"
+            return
         if self.result.error is None:
             self.result.error = f"{error}. {CREDENTIALS_HINT}" if isinstance(error, AuthFailure) else str(error)
         if isinstance(error, AuthFailure | ConfigError):
@@ -189,7 +227,7 @@ class _Round:
 
     def wait(self, number: int, label: str, ok: list[InstanceOutcome]) -> None:
         ids = [o.instance_id for o in ok]
-        left = [o.instance_id for o in ok if o.current_status in TRANSITIONAL]
+        left = self.left | {o.instance_id for o in ok if o.current_status in TRANSITIONAL}
 
         def on_poll(back: int, total: int) -> None:
             self.event("waiting", f"{label}: waiting: {back}/{total} Running", number,
@@ -197,8 +235,8 @@ class _Round:
 
         schedule = PollSchedule(interval=self.options.poll_interval, max_interval=self.options.poll_max_interval)
         waited = wait_until_running(self.client, self.options.region_id, ids, deadline=self.deadline,
-                                    cancel=self.cancel, clock=self.clock, left=left, schedule=schedule,
-                                    on_poll=on_poll)
+                                    cancel=self.cancel, clock=self.clock, left=left, baseline=self.baseline,
+                                    stale_window=self.client.stale_window, schedule=schedule, on_poll=on_poll)
         self.result.not_back.extend(waited.pending + waited.missing)
         if waited.missing:
             self.event("warning", f"{label}: no longer listed by DescribeInstances: {', '.join(waited.missing)}",

@@ -37,6 +37,8 @@ class HttpRequest:
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    #: seconds to wait for the reply, when shorter than the transport's own read timeout
+    read_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,18 +85,21 @@ class RequestsTransport:
 
     def send(self, request: HttpRequest) -> HttpResponse:
         host = urlsplit(request.url).netloc
+        read_timeout = self._timeout[1]
+        if request.read_timeout is not None:
+            read_timeout = max(0.001, min(read_timeout, request.read_timeout))
         try:
             reply = self._session.request(
                 request.method,
                 request.url,
                 headers=dict(request.headers),
                 data=request.body,
-                timeout=self._timeout,
+                timeout=(self._timeout[0], read_timeout),
                 allow_redirects=False,
             )
             body = reply.content
         except requests.RequestException as exc:
-            raise map_requests_error(exc, host, read_timeout=self._timeout[1]) from None
+            raise map_requests_error(exc, host, read_timeout=read_timeout) from None
         return HttpResponse(
             status=reply.status_code,
             headers={k.lower(): v for k, v in reply.headers.items()},

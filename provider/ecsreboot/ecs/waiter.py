@@ -1,8 +1,13 @@
 """Waiting until rebooted instances are Running again: data (a poll schedule) plus one loop.
 
-An instance counts as back once it was seen leaving Running -- in a poll, or because the reboot
-call reported it Stopping/Starting (``left``) -- and is then seen Running. So a first poll that
-still shows the old Running is not mistaken for "back".
+An instance counts as back once it is seen Running with evidence that the reboot happened: it was
+seen leaving Running -- in a poll, or because the reboot call reported it Stopping/Starting
+(``left``) -- or its ``StartTime`` moved past the one in ``baseline`` (recorded before the reboot
+was sent). So a first poll that still shows the old Running is not mistaken for "back", and an
+instance whose whole reboot fell between two polls (slow polls behind a shared rate limit, a stale
+status) is still seen back. The API may keep showing the old Running for ``stale_window`` seconds
+after the reboot call, so for an instance only the call reported leaving, Running counts from a
+poll that starts that long after the wait began (or with a moved StartTime) -- not before.
 
 Each poll asks only for the instances still pending, with DescribeInstances (100 ids and pages
 of 100 per call, the most of any describe), ``ceil(n/100)`` calls in parallel. Describes are
@@ -25,6 +30,7 @@ from ..core.clock import Clock
 from ..core.errors import (
     AuthFailure,
     Cancelled,
+    DeadlineExceeded,
     EcsError,
     Forbidden,
     InvalidParameter,
@@ -32,6 +38,7 @@ from ..core.errors import (
     WaitTimeout,
 )
 from ..core.status import InstanceStatus
+from .evidence import Baseline, InstanceState, started_since
 
 RUNNING = InstanceStatus.RUNNING.value
 #: errors that another poll will not cure
@@ -39,9 +46,9 @@ PERMANENT: tuple[type[EcsError], ...] = (AuthFailure, Forbidden, InvalidParamete
 
 
 class StatusReader(Protocol):
-    def describe_statuses(self, region_id: str, instance_ids: Sequence[str], *,
-                          cancel: threading.Event | None = None,
-                          deadline: float | None = None) -> dict[str, str]: ...
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *,
+                        cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]: ...
 
 
 @dataclass(frozen=True)
@@ -106,14 +113,17 @@ def wait_until_running(
     cancel: threading.Event,
     clock: Clock,
     left: Iterable[str] = (),
+    baseline: Baseline | None = None,
+    stale_window: float = 0.0,
     schedule: PollSchedule | None = None,
     on_poll: Callable[[int, int], None] | None = None,
 ) -> WaitResult:
     """Poll until every instance is back (see the module docstring). ``on_poll(back, total)`` per poll."""
     schedule = schedule or PollSchedule()
     ids = list(dict.fromkeys(instance_ids))
-    state = _State(ids, set(left) & set(ids), schedule.missing_polls)
+    state = _State(ids, set(left) & set(ids), schedule.missing_polls, baseline or Baseline())
     start = clock.monotonic()
+    trust_from = start + stale_window
     delays = iter(schedule.delays())
     result = WaitResult(statuses=dict.fromkeys(ids, ""))
     while state.pending:
@@ -122,9 +132,12 @@ def wait_until_running(
             break
         polled_at = clock.monotonic()
         try:
-            seen = reader.describe_statuses(region_id, state.pending, cancel=cancel, deadline=deadline)
+            seen = reader.describe_states(region_id, state.pending, cancel=cancel, deadline=deadline)
         except Cancelled:
             result.cancelled = True
+            break
+        except DeadlineExceeded:  # the next poll could not be sent in time
+            result.timed_out = True
             break
         except PERMANENT as err:
             result.error = err
@@ -133,7 +146,7 @@ def wait_until_running(
             seen = None  # transient even after the client's retries: poll again later
         result.polls += 1
         if seen is not None:
-            state.update(seen, result.statuses)
+            state.update(seen, result.statuses, trusted=polled_at >= trust_from)
             if on_poll is not None:
                 on_poll(len(state.back), len(ids))
         if not state.pending:
@@ -154,27 +167,30 @@ def wait_until_running(
 class _State:
     """Per-instance bookkeeping of one wait."""
 
-    def __init__(self, ids: list[str], left: set[str], missing_polls: int) -> None:
+    def __init__(self, ids: list[str], left: set[str], missing_polls: int, baseline: Baseline) -> None:
         self.pending = list(ids)
-        self.left = left
+        self.reported_left = set(left)  # by the reboot call only: Running may still be the stale old one
+        self.left: set[str] = set()  # seen not Running by a poll
+        self.baseline = baseline
         self.back: list[str] = []
         self.missing: list[str] = []
         self._absent: dict[str, int] = dict.fromkeys(ids, 0)
         self._missing_polls = missing_polls
 
-    def update(self, seen: dict[str, str], statuses: dict[str, str]) -> None:
+    def update(self, seen: dict[str, InstanceState], statuses: dict[str, str], *, trusted: bool) -> None:
         for i in self.pending:
-            status = seen.get(i)
-            if status is None:
+            now = seen.get(i)
+            if now is None:
                 self._absent[i] += 1
                 if self._absent[i] >= self._missing_polls:
                     self.missing.append(i)
                 continue
             self._absent[i] = 0
-            statuses[i] = status
-            if status != RUNNING:
+            statuses[i] = now.status
+            if now.status != RUNNING:
                 self.left.add(i)
-            elif i in self.left:
+            elif (i in self.left or (trusted and i in self.reported_left)
+                  or started_since(self.baseline.get(i), now)):
                 self.back.append(i)
         done = set(self.back) | set(self.missing)
         self.pending = [i for i in self.pending if i not in done]

@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stopping-seconds", type=float, default=2.0, help="how long Stopping lasts (default 2)")
     p.add_argument("--starting-seconds", type=float, default=3.0, help="how long Starting lasts (default 3)")
     p.add_argument("--latency", type=float, default=0.0, help="extra seconds before every API answer")
+    p.add_argument("--stale-window", type=float, default=0.0, metavar="S",
+                   help="after a reboot call, describes show the old Running and StartTime for S seconds "
+                        "(as the real API does for a moment; default 0)")
     p.add_argument("--seed", type=int, default=0, help="seed of instance ids and random faults")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per API request on stderr")
@@ -55,7 +58,7 @@ def _serve(args: argparse.Namespace, keys: dict[str, str], sts: list[tuple[str, 
             args.host, args.port, args.instances, args.region, keys, sts,
             durations={"Stopping": args.stopping_seconds, "Starting": args.starting_seconds},
             latency=args.latency, seed=args.seed, allow_remote=args.allow_remote,
-            on_request=_print_request if args.verbose else None,
+            on_request=_print_request if args.verbose else None, stale_window=args.stale_window,
         )
         emulator.start()
     except ValueError as exc:

@@ -4,10 +4,13 @@
 method      path                      body -> answer
 ==========  ========================  ==================================================================
 GET         /_emulator/instances      ``?region=R`` optional -> ``{"instances": [{instanceId, region,
-                                      status, locks, expired, reboots}]}``
+                                      status, locks, expired, reboots, startTime}]}`` (the truth,
+                                      never the stale view)
 POST        /_emulator/instances      ``{count, region?, status?}`` -> ``{"instanceIds": [...]}``
-POST        /_emulator/status         ``{instanceId, status?, lock?, expired?}`` -> ``{"instance": {...}}``;
-                                      ``lock`` is a LockReason (``"security"``) or null to clear all locks
+POST        /_emulator/status         ``{instanceId, status?, lock?, expired?, startTime?}`` ->
+                                      ``{"instance": {...}}``; ``lock`` is a LockReason (``"security"``)
+                                      or null to clear all locks; ``startTime`` (StartTime, the last
+                                      start) is ``2026-01-02T03:04Z`` or ``2026-01-02T03:04:05Z``
 POST        /_emulator/faults         ``{kind, action?, count?, probability?, code?, status?, message?,
                                       seconds?, retryAfterMs?}`` -> ``{"fault": {...}}``
 GET         /_emulator/faults         -> ``{"faults": [...]}`` (those not used up)
@@ -16,8 +19,10 @@ GET         /_emulator/requests       -> ``{"requests": [{time, requestId, actio
                                       signatureVersion, status, code, fault}]}`` (no credentials)
 GET         /_emulator/reboots        -> ``{"<instance id>": <real reboots>, ...}``
 POST        /_emulator/reset          -> ``{"ok": true}``: initial instances, no faults, empty log
-GET/POST    /_emulator/config         ``{latency?, durations?: {"Stopping": s, "Starting": s}}``
-                                      -> ``{"latency": s, "durations": {...}}``
+GET/POST    /_emulator/config         ``{latency?, durations?: {"Stopping": s, "Starting": s},
+                                      staleWindow?}`` -> ``{"latency": s, "durations": {...},
+                                      "staleWindow": s}``; ``staleWindow``: after a reboot call,
+                                      describes show the old Running and StartTime this many seconds
 ==========  ========================  ==================================================================
 
 Bad input answers 400, an unknown instance 404, each with ``{"error": "<reason>"}``.
@@ -25,6 +30,7 @@ Bad input answers 400, an unknown instance 404, each with ``{"error": "<reason>"
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -84,6 +90,8 @@ def _set_status(service: EmulatorService, body: Json, _: dict[str, list[str]]) -
             backend.unlock(iid)
     if "expired" in body:
         backend.expire(iid, bool(body["expired"]))
+    if "startTime" in body:
+        backend.set_start_time(iid, _moment(body["startTime"]))
     return {"instance": backend.instance(iid).to_dict()}
 
 
@@ -132,7 +140,20 @@ def _config(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Js
         service.latency = latency
     if "durations" in body:
         service.backend.set_durations({str(k): float(v) for k, v in dict(body["durations"]).items()})
-    return {"latency": service.latency, "durations": service.backend.durations()}
+    if "staleWindow" in body:
+        service.backend.set_stale_window(float(body["staleWindow"]))
+    return {"latency": service.latency, "durations": service.backend.durations(),
+            "staleWindow": service.backend.stale_window()}
+
+
+def _moment(value: Any) -> _dt.datetime:
+    """A UTC time written ``2026-01-02T03:04Z`` or ``2026-01-02T03:04:05Z``."""
+    for fmt in ("%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return _dt.datetime.strptime(str(value), fmt).replace(tzinfo=_dt.UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"startTime must look like 2026-01-02T03:04Z or 2026-01-02T03:04:05Z, not {value!r}")
 
 
 _ROUTES: dict[tuple[str, str], Route] = {

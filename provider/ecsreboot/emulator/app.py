@@ -152,7 +152,8 @@ class ThreadedEmulator:
 
     ``access_keys`` maps access key ids to secrets; ``sts`` lists (access key id, secret, token)
     triples that must carry their token. ``durations`` sets transitional status lengths in seconds
-    (``{"Stopping": 2.0, "Starting": 3.0}`` by default); ``latency`` delays every API answer.
+    (``{"Stopping": 2.0, "Starting": 3.0}`` by default); ``latency`` delays every API answer;
+    ``stale_window``: after a reboot call, describes show the old Running and StartTime this long.
     ``clock`` drives both the status machine and the signature time window, so a ``FakeClock`` used
     with real SDKs needs a wall time near now (``FakeClock(wall=datetime.now(UTC))``).
     Only loopback addresses are accepted unless ``allow_remote``: the emulator has no real security.
@@ -173,6 +174,7 @@ class ThreadedEmulator:
         seed: int = 0,
         allow_remote: bool = False,
         on_request: Callable[[dict[str, Any]], None] | None = None,
+        stale_window: float = 0.0,
     ) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"refusing to listen on {host}: the emulator is for loopback use (allow_remote=True)")
@@ -181,6 +183,7 @@ class ThreadedEmulator:
         self.backend = Ecs(self.clock, durations, seed=seed)
         self.faults = FaultPlan(seed)
         self.verifier = Verifier(DEFAULT_ACCESS_KEYS if access_keys is None else access_keys, sts, self.clock)
+        self.backend.set_stale_window(stale_window)
         self.service = EmulatorService(
             self.backend, self.verifier, self.faults, self.clock,
             instances=instances, region=region, latency=latency, on_request=on_request,

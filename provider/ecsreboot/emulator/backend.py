@@ -5,6 +5,13 @@ An instance's status advances lazily: it is recomputed from the injected clock w
 A reboot walks ``Running -> Stopping -> Starting -> Running``, each transitional status lasting its
 configured duration (seconds).
 
+``StartTime`` (the instance's last start) is kept as the real API reports it: a new fleet's
+instances started long before the emulator's first request (days, drawn from the seed), and every
+start -- the moment an instance enters ``Starting`` -- moves it. ``stale_window`` imitates the real
+API right after a reboot call: for that many seconds DescribeInstances/DescribeInstanceStatus keep
+showing the old ``Running`` and the old ``StartTime`` (the reboot calls themselves see the truth,
+so a re-sent reboot is refused with ``IncorrectInstanceStatus``).
+
 Errors are raised as core ``ApiError`` subclasses carrying the documented code and HTTP status of the
 action; the caller (the responses layer) adds the RequestId. Every public method takes the one lock,
 so the threaded HTTP server can share one backend.
@@ -44,10 +51,14 @@ class _Instance:
     status: Status
     since: float  # clock.monotonic() when ``status`` began
     created: _dt.datetime
+    started: _dt.datetime  # the last start (StartTime)
     locks: dict[str, str] = field(default_factory=dict)  # LockReason -> LockMsg
     expired: bool = False
     reboots: int = 0
     order: int = 0  # position in the listing (creation order)
+    #: what describes show until ``stale_until`` (clock.monotonic()): the status and start before a reboot
+    stale: tuple[Status, _dt.datetime] | None = None
+    stale_until: float = 0.0
 
 
 class Ecs:
@@ -62,7 +73,9 @@ class Ecs:
         self._durations: dict[str, float] = dict(DEFAULT_DURATIONS)
         self.set_durations(durations or {})
         self._rng = random.Random(seed)
+        self._ages = random.Random(f"start-times-{seed}")  # apart from the ids, which stay as they were
         self._by_id: dict[str, _Instance] = {}  # insertion order is the listing order
+        self._stale_window = 0.0
 
     # --- admin ---------------------------------------------------------------------------------
 
@@ -79,6 +92,24 @@ class Ecs:
         with self._lock:
             return dict(self._durations)
 
+    def set_stale_window(self, seconds: float) -> None:
+        """After each later reboot call, describes keep showing the old Running/StartTime this long."""
+        if not seconds >= 0 or seconds == float("inf"):
+            raise ValueError(f"staleWindow must be a finite number of seconds >= 0, not {seconds}")
+        with self._lock:
+            self._stale_window = float(seconds)
+
+    def stale_window(self) -> float:
+        with self._lock:
+            return self._stale_window
+
+    def set_start_time(self, instance_id: str, moment: _dt.datetime) -> None:
+        """Set an instance's StartTime (its last start), e.g. to "a minute ago" for a freshly started one."""
+        if moment.tzinfo is None:
+            raise ValueError("startTime needs a time zone (UTC: a trailing Z)")
+        with self._lock:
+            self._get(instance_id).started = moment.astimezone(_dt.UTC)
+
     def add_instances(
         self, count: int, region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING
     ) -> list[str]:
@@ -90,7 +121,11 @@ class Ecs:
             ids = []
             for _ in range(count):
                 iid = self._new_id()
-                self._by_id[iid] = _Instance(iid, region, Status(status), now, wall, order=len(self._by_id))
+                # started 1 to 30 days ago, created up to a year before that
+                started = wall - _dt.timedelta(seconds=self._ages.uniform(86_400, 30 * 86_400))
+                created = started - _dt.timedelta(seconds=self._ages.uniform(0, 365 * 86_400))
+                self._by_id[iid] = _Instance(iid, region, Status(status), now, created, started,
+                                             order=len(self._by_id))
                 ids.append(iid)
             return ids
 
@@ -124,6 +159,8 @@ class Ecs:
         with self._lock:
             self._by_id.clear()
             self._rng = random.Random(self._seed)
+            self._ages = random.Random(f"start-times-{self._seed}")
+            self._stale_window = 0.0
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -248,6 +285,8 @@ class Ecs:
                 return
             inst.since += duration
             inst.status = _NEXT[inst.status]
+            if inst.status is Status.STARTING:  # a start: StartTime is when it began
+                inst.started = self._clock.utcnow() - _dt.timedelta(seconds=now - inst.since)
 
     def _problem(self, inst: _Instance | None, now: float) -> str | None:
         """The error code that stops a reboot of ``inst``, in the order the service checks."""
@@ -264,6 +303,8 @@ class Ecs:
 
     def _reboot(self, inst: _Instance, now: float) -> RebootResult:
         previous = inst.status.value
+        if self._stale_window > 0:
+            inst.stale, inst.stale_until = (inst.status, inst.started), now + self._stale_window
         inst.status, inst.since = Status.STOPPING, now
         inst.reboots += 1
         return RebootResult(inst.instance_id, "200", "success", previous, inst.status.value)
@@ -276,23 +317,30 @@ class Ecs:
         status = inst.status.value if inst is not None else ""
         return RebootResult(instance_id, problem or "", MESSAGES.get(problem or "", ""), status, status)
 
-    def _view(self, inst: _Instance, now: float) -> InstanceView:
+    def _view(self, inst: _Instance, now: float, *, observed: bool = False) -> InstanceView:
+        """The instance now; ``observed``: as a describe shows it (the old one within the stale window)."""
         self._advance(inst, now)
+        status, started = inst.status, inst.started
+        if observed and inst.stale is not None and now < inst.stale_until:
+            status, started = inst.stale
         return InstanceView(
-            inst.instance_id, inst.region, inst.status.value, tuple(inst.locks.items()),
-            inst.expired, inst.reboots, inst.created, inst.since,
+            inst.instance_id, inst.region, status.value, tuple(inst.locks.items()),
+            inst.expired, inst.reboots, inst.created, inst.since, started,
         )
 
     def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:
         if ids is None:
-            views = self.instances(region)
+            with self._lock:
+                now = self._clock.monotonic()
+                views = [self._view(i, now, observed=True) for i in self._by_id.values() if i.region == region]
         else:
             # Look the ids up rather than scan the region: a poll of 100 ids then costs O(100), not
             # O(fleet) -- with 10,000 instances the scan made every describe ~20 ms of CPU.
             with self._lock:
                 now = self._clock.monotonic()
                 found = {i: inst for i in ids if (inst := self._find(i, region)) is not None}
-                views = [self._view(inst, now) for inst in sorted(found.values(), key=lambda inst: inst.order)]
+                views = [self._view(inst, now, observed=True)
+                         for inst in sorted(found.values(), key=lambda inst: inst.order)]
         return [v for v in views if status in (None, v.status)]
 
     def _page(self, views: list[InstanceView], offset: int, size: int) -> Page:

@@ -38,6 +38,13 @@ class InstanceView:
     reboots: int
     created: _dt.datetime
     status_changed_at: float
+    #: the last start (DescribeInstances' StartTime)
+    started: _dt.datetime
+
+    @property
+    def start_time(self) -> str:
+        """StartTime as the API documents it: ``yyyy-MM-ddTHH:mmZ``, UTC, to the minute."""
+        return self.started.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
     def to_dict(self) -> dict[str, object]:
         """camelCase JSON shape for the admin API."""
@@ -48,6 +55,7 @@ class InstanceView:
             "locks": [r for r, _ in self.locks],
             "expired": self.expired,
             "reboots": self.reboots,
+            "startTime": self.started.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
 
 

@@ -95,6 +95,7 @@ def instance_record(view: InstanceView) -> Body:
         "InstanceType": "ecs.g7.large",
         "InstanceChargeType": "PrePaid" if view.expired else "PostPaid",
         "CreationTime": created,
+        "StartTime": view.start_time,
         "ExpiredTime": created if view.expired else _FAR_FUTURE,
         "OperationLocks": {"LockReason": [{"LockReason": r, "LockMsg": m} for r, m in view.locks]},
     }

@@ -48,6 +48,7 @@ class _Defaults:
     region: str
     durations: dict[str, float]
     latency: float
+    stale_window: float
 
 
 class EmulatorService:
@@ -76,7 +77,7 @@ class EmulatorService:
         self._log: deque[dict[str, Any]] = deque(maxlen=log_size)
         self._lock = threading.Lock()
         self._on_request = on_request
-        self._defaults = _Defaults(instances, region, backend.durations(), latency)
+        self._defaults = _Defaults(instances, region, backend.durations(), latency, backend.stale_window())
         backend.add_instances(instances, region)
 
     @property
@@ -84,11 +85,12 @@ class EmulatorService:
         return self._defaults.region
 
     def reset(self) -> None:
-        """Back to the start: the initial instances (same ids, Running, no reboots), no faults, empty
-        log, the initial durations and latency."""
+        """Back to the start: the initial instances (same ids, Running, no reboots, the same StartTimes
+        relative to now), no faults, empty log, the initial durations, stale window and latency."""
         d = self._defaults
         self.backend.reset()
         self.backend.set_durations(d.durations)
+        self.backend.set_stale_window(d.stale_window)
         self.backend.add_instances(d.instances, d.region)
         self.faults.clear()
         self.latency = d.latency

@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,6 +21,7 @@ from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import TransportError, api_error
 from ecsreboot.core.model import SUCCESS_CODE, InstanceOutcome
 from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, HttpResponse, StaticCredentialsProvider
+from ecsreboot.ecs.evidence import Baseline, InstanceState
 from ecsreboot.ecs.reboot import RebootReply
 
 KEY_ID, SECRET = "fake-key-id-1234", "fake-secret-abcd"
@@ -41,8 +43,17 @@ class Fault:
     retry_after_ms: int | None = None
 
 
+#: the StartTime of every FakeEcs instance before its first reboot: long before the FakeClock's wall time
+LONG_AGO = "2025-12-01T08:00Z"
+
+
 class FakeEcs:
-    """Instances with a lazy status machine (Stopping ``stopping`` s, Starting ``starting`` s)."""
+    """Instances with a lazy status machine (Stopping ``stopping`` s, Starting ``starting`` s).
+
+    DescribeInstances reports ``StartTime`` (minute precision, as documented): ``LONG_AGO`` until a
+    reboot's Starting phase begins, then that moment. ``stale_polls`` describes still show the old
+    Running and StartTime.
+    """
 
     def __init__(self, clock: FakeClock, instance_ids: Sequence[str], *, stopping: float = 2.0,
                  starting: float = 3.0, page_size_cap: int = 100) -> None:
@@ -50,6 +61,7 @@ class FakeEcs:
         self.stopping, self.starting = stopping, starting
         self.page_size_cap = page_size_cap
         self._rebooted_at: dict[str, float | None] = dict.fromkeys(instance_ids)
+        self.start_times: dict[str, str] = dict.fromkeys(instance_ids, LONG_AGO)
         self.fixed: dict[str, str] = {}  # instance -> status it is stuck in (Stopped, ...)
         self.reboots: Counter[str] = Counter()
         self.faults: list[Fault] = []
@@ -71,7 +83,16 @@ class FakeEcs:
             return "Stopping"
         return "Starting" if elapsed < self.stopping + self.starting else "Running"
 
+    def start_time(self, instance_id: str) -> str:
+        at = self._rebooted_at[instance_id]
+        elapsed = None if at is None else self.clock.monotonic() - at
+        if elapsed is None or elapsed < self.stopping:
+            return self.start_times[instance_id]
+        started = self.clock.utcnow() - timedelta(seconds=elapsed - self.stopping)
+        return started.strftime("%Y-%m-%dT%H:%MZ")
+
     def _reboot(self, instance_id: str) -> None:
+        self.start_times[instance_id] = self.start_time(instance_id)  # an earlier reboot's start stays
         self._rebooted_at[instance_id] = self.clock.monotonic()
         self.reboots[instance_id] += 1
 
@@ -180,7 +201,8 @@ class FakeEcs:
         stale = self.stale_polls > 0
         self.stale_polls = max(0, self.stale_polls - 1)
         return _ok({"Instances": {"Instance": [
-            {"InstanceId": i, "Status": "Running" if stale else self.status(i)} for i in items]},
+            {"InstanceId": i, "Status": "Running" if stale else self.status(i),
+             "StartTime": self.start_times[i] if stale else self.start_time(i)} for i in items]},
             "TotalCount": len(known), "PageNumber": page, "PageSize": size})
 
 
@@ -221,6 +243,8 @@ class FakeRoundClient:
         self.calls: list[tuple[str, list[str]]] = []
         self.busy_max = 0
         self.on_describe: Callable[[], None] | None = None
+        self.stale_window = 0.0
+        self.baselines: list[Baseline | None] = []
         self._lock = threading.Lock()
 
     def status(self, instance_id: str) -> str:
@@ -243,8 +267,10 @@ class FakeRoundClient:
 
     def reboot_instances(self, region_id: str, instance_ids: Sequence[str], *, force: bool = False,
                          batch_optimization: str = "AllTogether", dry_run: bool = False,
-                         cancel: threading.Event | None = None, deadline: float | None = None) -> RebootReply:
+                         cancel: threading.Event | None = None, deadline: float | None = None,
+                         baseline: Baseline | None = None) -> RebootReply:
         with self._lock:
+            self.baselines.append(baseline)
             chunk = list(instance_ids)
             self.calls.append(("RebootInstances" + ("/dry" if dry_run else ""), chunk))
             bad = [i for i in chunk if i in self.fail or i not in self.known]
@@ -254,25 +280,37 @@ class FakeRoundClient:
                 return RebootReply([InstanceOutcome(i, code, f"{code} (RequestId: R)") for i in chunk], ["R"], error)
             outcomes = [self._outcome(i, dry_run) for i in chunk]
             self.busy_max = max(self.busy_max, self._busy())
-            return RebootReply(outcomes, [f"R{len(self.calls)}"])
+            return RebootReply(outcomes, [f"R{self._sent()}"])
 
     def reboot_instance(self, region_id: str, instance_id: str, *, force: bool = False, dry_run: bool = False,
-                        cancel: threading.Event | None = None, deadline: float | None = None) -> RebootReply:
+                        cancel: threading.Event | None = None, deadline: float | None = None,
+                        baseline: Baseline | None = None) -> RebootReply:
         with self._lock:
+            self.baselines.append(baseline)
             self.calls.append(("RebootInstance" + ("/dry" if dry_run else ""), [instance_id]))
             outcome = self._outcome(instance_id, dry_run)
             if dry_run and outcome.code == "DRYRUN.SUCCESS":
                 outcome = InstanceOutcome(instance_id, "DryRunOperation", "passed")
             self.busy_max = max(self.busy_max, self._busy())
-            return RebootReply([outcome], [f"R{len(self.calls)}"])
+            return RebootReply([outcome], [f"R{self._sent()}"])
 
-    def describe_statuses(self, region_id: str, instance_ids: Sequence[str], *,
-                          cancel: threading.Event | None = None, deadline: float | None = None) -> dict[str, str]:
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]:
+        """Status only: no StartTime, so the round's evidence is what it sees in transition."""
         if self.on_describe is not None:
             self.on_describe()
         with self._lock:
             self.calls.append(("DescribeInstances", list(instance_ids)))
-            return {i: self.status(i) for i in instance_ids if i in self.known}
+            return {i: InstanceState(self.status(i)) for i in instance_ids if i in self.known}
 
     def count(self, action: str) -> int:
         return sum(1 for a, _ in self.calls if a == action)
+
+    def _sent(self) -> int:
+        """Reboot calls so far (their RequestIds are R1, R2, ...)."""
+        return sum(1 for a, _ in self.calls if a != "DescribeInstances")
+
+    def waits(self) -> list[list[str]]:
+        """The ids of each DescribeInstances after the first reboot call (status polls, not the looks before)."""
+        first = next((k for k, (a, _) in enumerate(self.calls) if a != "DescribeInstances"), len(self.calls))
+        return [c for a, c in self.calls[first:] if a == "DescribeInstances"]

@@ -201,7 +201,7 @@ def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCa
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(1))
     ecs.faults += [Fault("throttle", count=2), Fault("error", code="SignatureDoesNotMatch", status=400),
-                   Fault("refused", count=12)]
+                   Fault("refused", count=18)]  # 6 for the describe, 6 for the look before the reboot, 6 for it
     client = ecs.client(signature_version=version)
     client._credentials = StaticCredentialsProvider(Credentials(*SECRETS))  # type: ignore[assignment]
     texts = []
@@ -239,3 +239,37 @@ def test_the_real_default_chain_reads_the_process_environment(tmp_path: Path) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["AK-lib", "T-lib", "default", "chain"]
+
+
+#: what the RAM-role / OIDC (RRSA) chain's STS exchange may quote in its errors: the credentials it minted
+#: or was given, in JSON, query and log shapes
+STS_LEAKS = {
+    "minted key id": "STS.NUgYrLnoC37mZZCNnAbez2EGz",
+    "source key id": "LTAI5tQ3mZ8x9RpVw2Ktq7Lm",
+    "secret": "9xB2vQe7WmR4kT1zHy6NcJ0pLs3fGdAu",
+    "token": "CAISwQJ1q6Ft5B2yfSjIr5bnLdX4jZd9gaS+Q0fB",
+    "oidc jwt": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLXZhbHVl",
+}
+
+
+@pytest.mark.parametrize("shape", ["json", "query", "log", "bare"])
+def test_credentials_quoted_by_the_sts_exchange_never_reach_an_error_or_a_log(
+        shape: str, caplog: pytest.LogCaptureFixture) -> None:
+    v = STS_LEAKS
+    body = {
+        "json": (f'error refreshing credentials from ram_role_arn, http_code: 200, result: {{"RequestId": "R-1", '
+                 f'"Credentials": {{"AccessKeyId": "{v["minted key id"]}", "AccessKeySecret": "{v["secret"]}", '
+                 f'"SecurityToken": "{v["token"]}", "Expiration": "2026-01-01T00:00:00Z"}}}}'),
+        "query": (f"GET https://sts.aliyuncs.com/?Action=AssumeRoleWithOIDC&OIDCToken={v['oidc jwt']}"
+                  f"&AccessKeyId={v['source key id']} failed: 400 InvalidParameter.OIDCToken"),
+        "log": (f"AssumeRole failed for access_key_id={v['source key id']}, access_key_secret: {v['secret']}, "
+                f"security_token='{v['token']}' oidc_token {v['oidc jwt']}"),
+        "bare": f"role session of {v['minted key id']} / {v['source key id']} denied, token {v['oidc jwt']}",
+    }[shape]
+    provider = ChainCredentialsProvider(lambda: FakeChain(error=RuntimeError(body)), source="profile:rrsa (mode OIDC)")
+    with caplog.at_level(logging.DEBUG), pytest.raises(ConfigError) as caught:
+        provider.get()
+    shown = " ".join([str(caught.value), repr(caught.value), caplog.text])
+    assert "profile:rrsa" in shown and "RuntimeError" in shown  # still says where and what failed
+    for what, value in v.items():
+        assert value not in shown, f"{what} leaked in the {shape} shape: {shown}"

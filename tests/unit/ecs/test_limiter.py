@@ -10,10 +10,10 @@ import pytest
 
 from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.credentials import Credentials
-from ecsreboot.core.errors import Cancelled
+from ecsreboot.core.errors import Cancelled, DeadlineExceeded, EcsError
 from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, StaticCredentialsProvider, TokenBucket
 
-from .fakes import FakeEcs, ids
+from .fakes import FakeEcs, Fault, ids
 
 
 def _max_in_window(stamps: list[float], window: float) -> int:
@@ -136,3 +136,29 @@ def test_cancel_while_waiting_for_a_token() -> None:
 def test_bad_settings_are_refused(rate: float, burst: float) -> None:
     with pytest.raises(ValueError):
         TokenBucket(rate, burst=burst, clock=FakeClock())
+
+
+def test_a_token_due_after_the_deadline_is_not_waited_for_and_not_taken() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(0.1, clock=clock)  # one request per 10 s
+    bucket.acquire()
+    with pytest.raises(DeadlineExceeded, match="rate limit"):
+        bucket.acquire(deadline=clock.monotonic() + 5.0)
+    assert clock.slept == []  # not a moment past the deadline
+    bucket.acquire(deadline=clock.monotonic() + 10.0)  # the refused call reserved nothing
+    assert clock.slept == [pytest.approx(10.0)]
+
+
+def test_deadlines_bound_every_wait_of_a_call_rate_limit_retry_after_and_backoff() -> None:
+    """Issue 9: Creates returned up to 28 s after their timeout. No wait of a call may pass its deadline."""
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(1))
+    ecs.faults.append(Fault("throttle", "DescribeInstances", count=10, retry_after_ms=8000))
+    client = ecs.client(max_requests_per_second=0.5)
+    deadline = clock.monotonic() + 7.0
+    with pytest.raises(EcsError):
+        client.describe_statuses("cn-test", ids(1), deadline=deadline)
+    assert clock.monotonic() <= deadline  # the 8 s Retry-After was not waited for
+    with pytest.raises(DeadlineExceeded):
+        client.describe_statuses("cn-test", ids(1), deadline=clock.monotonic() + 1.0)  # next token in 2 s
+    assert clock.monotonic() <= deadline

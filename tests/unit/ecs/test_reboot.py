@@ -1,50 +1,131 @@
-"""Reboots are not idempotent: after an ambiguous failure the client looks before it re-sends."""
+"""Reboots are not idempotent: after a lost reply the client decides from evidence before it re-sends.
+
+FakeEcs reports StartTime (minute precision) and can keep showing the old Running (``stale_polls``).
+Its instances started long ago (``LONG_AGO``), so an unchanged StartTime proves a lot -- unless a
+test makes the start recent.
+"""
 
 from __future__ import annotations
 
 from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import IncorrectStatus, TransportError
-from ecsreboot.ecs import REBOOT_UNCONFIRMED, TRANSPORT_ERROR
+from ecsreboot.ecs import NOT_ATTEMPTED, REBOOT_UNCONFIRMED, TRANSPORT_ERROR
+from ecsreboot.ecs.evidence import Baseline, InstanceState
 
-from .fakes import FakeEcs, Fault, ids
+from .fakes import LONG_AGO, FakeEcs, Fault, ids
 
 
 def _count(ecs: FakeEcs, action: str) -> int:
     return sum(1 for a, _ in ecs.calls if a == action)
 
 
-def test_reply_lost_after_the_action_ran_counts_as_rebooted_without_resending() -> None:
+def _recent(ecs: FakeEcs, clock: FakeClock, *instance_ids: str) -> None:
+    """These instances started this very minute: an unchanged StartTime then proves nothing."""
+    for i in instance_ids:
+        ecs.start_times[i] = clock.utcnow().strftime("%Y-%m-%dT%H:%MZ")
+
+
+def test_reply_lost_after_the_action_ran_is_confirmed_by_the_transition_without_resending() -> None:
     ecs = FakeEcs(FakeClock(), ids(5))
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
     reply = ecs.client().reboot_instances("cn-test", ids(5))
     assert ecs.reboots == dict.fromkeys(ids(5), 1)
     assert _count(ecs, "RebootInstances") == 1
     assert [o.code for o in reply.outcomes] == ["200"] * 5
-    assert all("confirmed by status" in o.message and o.current_status == "Stopping" for o in reply.outcomes)
-    assert reply.error is None
+    assert all("reboot confirmed" in o.message and "seen Stopping" in o.message for o in reply.outcomes)
+    assert reply.error is None and reply.left == set(ids(5))
 
 
-def test_reply_lost_before_the_action_ran_is_resent_after_the_grace_polls() -> None:
+def test_reply_lost_before_the_action_ran_is_resent_only_after_a_look_past_the_stale_window() -> None:
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(3))
     ecs.faults.append(Fault("drop_before", "RebootInstances"))
-    reply = ecs.client(ambiguity_polls=3, ambiguity_interval=1.0).reboot_instances("cn-test", ids(3))
+    reply = ecs.client(stale_window=5.0).reboot_instances("cn-test", ids(3))
     assert ecs.reboots == dict.fromkeys(ids(3), 1)
-    assert _count(ecs, "RebootInstances") == 2
-    assert _count(ecs, "DescribeInstances") == 3  # still Running on every grace poll
-    assert clock.slept == [1.0, 1.0]
+    assert [a for a, _ in ecs.calls] == ["DescribeInstances", "RebootInstances", "DescribeInstances",
+                                         "DescribeInstances", "RebootInstances"]
+    assert clock.slept == [5.0]  # a look at once proves nothing yet; the next one, past the window, does
     assert [o.message for o in reply.outcomes] == ["success"] * 3
 
 
-def test_a_first_poll_still_showing_running_does_not_cause_a_second_reboot() -> None:
-    ecs = FakeEcs(FakeClock(), ids(4))
-    ecs.faults.append(Fault("drop_after", "RebootInstances"))
-    ecs.stale_polls = 1  # right after the call the status has not moved yet
-    reply = ecs.client().reboot_instances("cn-test", ids(4))
+def test_a_late_look_after_a_throttled_status_check_sees_the_moved_start_time_and_does_not_reboot_twice() -> None:
+    """Issue 9's first case: the look is throttled with Retry-After 8 s, the reboot is over by then and
+    the instances show Running -- but with a new StartTime."""
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(4), stopping=2.0, starting=3.0)
+    client = ecs.client()
+    baseline = Baseline({i: InstanceState("Running", LONG_AGO) for i in ids(4)}, clock.utcnow())
+    ecs.faults += [Fault("drop_after", "RebootInstances"),
+                   Fault("throttle", "DescribeInstances", retry_after_ms=8000)]
+    reply = client.reboot_instances("cn-test", ids(4), baseline=baseline)
     assert ecs.reboots == dict.fromkeys(ids(4), 1)
     assert _count(ecs, "RebootInstances") == 1
-    assert _count(ecs, "DescribeInstances") == 2
-    assert all(o.ok for o in reply.outcomes)
+    assert all(o.ok and "StartTime moved" in o.message and o.current_status == "Running" for o in reply.outcomes)
+
+
+def test_a_stale_running_window_neither_resends_nor_fails_the_instances() -> None:
+    """Issue 9's second case: right after the call DescribeInstances still shows the old Running (and
+    StartTime) for a while; the instances must not be re-sent (that would be refused as busy and
+    reported failed) but confirmed once the window has passed."""
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(3), stopping=2.0, starting=30.0)
+    ecs.faults.append(Fault("drop_after", "RebootInstances"))
+    ecs.stale_polls = 2  # the look before the call and the one right after the loss
+    reply = ecs.client(stale_window=5.0, ambiguity_interval=1.0).reboot_instances("cn-test", ids(3))
+    assert _count(ecs, "RebootInstances") == 1
+    assert all(o.ok and "reboot confirmed" in o.message and o.current_status == "Starting" for o in reply.outcomes)
+
+
+def test_an_instance_started_too_recently_to_tell_is_reported_unconfirmed_and_never_resent() -> None:
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(2), stopping=0.5, starting=0.5)
+    _recent(ecs, clock, *ids(2))
+    ecs.faults += [Fault("drop_after", "RebootInstances"),
+                   Fault("error", "DescribeInstances", code="ServiceUnavailable", status=503)]  # the look at once
+    reply = ecs.client(max_retries=0, stale_window=5.0).reboot_instances(
+        "cn-test", ids(2), baseline=Baseline({i: InstanceState("Running", ecs.start_times[i]) for i in ids(2)},
+                                             clock.utcnow()))
+    assert _count(ecs, "RebootInstances") == 1 and ecs.reboots == dict.fromkeys(ids(2), 1)
+    assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED] * 2
+    assert "StartTime is too recent" in reply.outcomes[0].message and "was not sent again" in reply.outcomes[0].message
+
+
+def test_a_resend_refused_as_busy_means_the_first_call_came_late_and_is_confirmed_by_looking_again() -> None:
+    """The looks were stale for longer than the window allowed for, so the call was re-sent; the service
+    refuses it (IncorrectInstanceStatus): the first reboot is under way -- not a failure, and the next
+    look shows it."""
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(1), stopping=30.0)
+    ecs.faults.append(Fault("drop_after", "RebootInstance"))
+    ecs.stale_polls = 3  # the look before, the look at once, the look past the window: all stale
+    reply = ecs.client(stale_window=2.0).reboot_instance("cn-test", "i-0000")
+    assert ecs.reboots == {"i-0000": 1} and _count(ecs, "RebootInstance") == 2
+    [outcome] = reply.outcomes
+    assert outcome.ok and "re-send was refused" in outcome.message and reply.error is None
+    assert reply.left == {"i-0000"}
+
+
+def test_a_busy_refusal_settles_every_instance_of_an_all_together_or_success_first_resend() -> None:
+    for mode in ("AllTogether", "SuccessFirst"):
+        ecs = FakeEcs(FakeClock(), ids(2), stopping=30.0)
+        ecs.faults.append(Fault("drop_after", "RebootInstances"))
+        ecs.stale_polls = 3
+        reply = ecs.client(stale_window=2.0).reboot_instances("cn-test", ids(2), batch_optimization=mode)  # type: ignore[arg-type]
+        assert ecs.reboots == dict.fromkeys(ids(2), 1), mode
+        assert all(o.ok and "re-send was refused" in o.message for o in reply.outcomes), (mode, reply.outcomes)
+
+
+def test_a_busy_refusal_without_a_transition_to_show_for_it_is_unconfirmed_not_success() -> None:
+    """An IncorrectInstanceStatus that is not the first call's doing (the instance never moves) must not
+    turn into a reported reboot."""
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(1))
+    ecs.faults += [Fault("drop_before", "RebootInstance"),
+                   Fault("error", "RebootInstance", code="IncorrectInstanceStatus", status=403)]
+    reply = ecs.client(stale_window=2.0).reboot_instance("cn-test", "i-0000")
+    assert ecs.reboots == {} and _count(ecs, "RebootInstance") == 2
+    assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED]
+    assert "was not then seen rebooting" in reply.outcomes[0].message
 
 
 def test_success_first_after_a_lost_reply_resends_only_what_did_not_move() -> None:
@@ -53,10 +134,10 @@ def test_success_first_after_a_lost_reply_resends_only_what_did_not_move() -> No
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
     reply = ecs.client().reboot_instances("cn-test", ids(4), batch_optimization="SuccessFirst")
     assert ecs.reboots == {"i-0000": 1, "i-0001": 1, "i-0002": 1}
-    resent = [p for a, p in ecs.calls if a == "RebootInstances"][1]
-    assert [v for k, v in resent.items() if k.startswith("InstanceId.")] == ["i-0003"]
+    assert _count(ecs, "RebootInstances") == 1  # a Stopped instance is not a reboot not yet sent
     codes = {o.instance_id: o.code for o in reply.outcomes}
-    assert codes == {"i-0000": "200", "i-0001": "200", "i-0002": "200", "i-0003": "IncorrectInstanceStatus"}
+    assert codes == {"i-0000": "200", "i-0001": "200", "i-0002": "200", "i-0003": REBOOT_UNCONFIRMED}
+    assert "not Running before the call" in reply.outcomes[3].message
 
 
 def test_when_status_cannot_be_read_the_instance_is_not_resent() -> None:
@@ -72,11 +153,34 @@ def test_when_status_cannot_be_read_the_instance_is_not_resent() -> None:
 def test_replies_lost_every_time_give_up_after_max_retries() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
     ecs.faults.append(Fault("drop_before", "RebootInstances", count=100))
-    reply = ecs.client(max_retries=2, ambiguity_polls=1).reboot_instances("cn-test", ids(2))
+    reply = ecs.client(max_retries=2).reboot_instances("cn-test", ids(2))
     assert _count(ecs, "RebootInstances") == 3
     assert ecs.reboots == {}
     assert [o.code for o in reply.outcomes] == [TRANSPORT_ERROR] * 2
     assert isinstance(reply.error, TransportError) and reply.error.sent
+
+
+def test_looks_after_a_lost_reply_never_run_past_the_deadline() -> None:
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(2))
+    ecs.faults.append(Fault("drop_before", "RebootInstances"))
+    start = clock.monotonic()
+    reply = ecs.client(stale_window=5.0).reboot_instances("cn-test", ids(2), deadline=start + 3.0)
+    assert _count(ecs, "RebootInstances") == 1 and clock.monotonic() <= start + 3.0
+    assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED] * 2
+    assert "timeout ran out" in reply.outcomes[0].message
+
+
+def test_a_call_the_deadline_leaves_no_time_to_send_is_not_attempted() -> None:
+    clock = FakeClock()
+    ecs = FakeEcs(clock, ids(1))
+    client = ecs.client(max_requests_per_second=0.1)
+    client.describe_statuses("cn-test", ids(1))  # spends the one token: the next is 10 s away
+    reply = client.reboot_instances("cn-test", ids(1), deadline=clock.monotonic() + 5.0,
+                                    baseline=Baseline({"i-0000": InstanceState("Running", LONG_AGO)}))
+    assert _count(ecs, "RebootInstances") == 0 and clock.slept == []
+    assert [o.code for o in reply.outcomes] == [NOT_ATTEMPTED]
+    assert "rate limit" in reply.outcomes[0].message
 
 
 def test_single_instance_api_recovers_the_same_way_and_never_uses_the_batch_api() -> None:
@@ -85,7 +189,7 @@ def test_single_instance_api_recovers_the_same_way_and_never_uses_the_batch_api(
     reply = ecs.client().reboot_instance("cn-test", "i-0000")
     assert ecs.reboots == {"i-0000": 1}
     assert _count(ecs, "RebootInstances") == 0
-    assert reply.outcomes[0].ok and "confirmed by status" in reply.outcomes[0].message
+    assert reply.outcomes[0].ok and "reboot confirmed" in reply.outcomes[0].message
     assert "RegionId" not in next(p for a, p in ecs.calls if a == "RebootInstance")
 
 
@@ -108,7 +212,7 @@ def test_success_first_reply_codes_are_strings_and_statuses_are_kept() -> None:
     assert len(reply.request_ids) == 1
 
 
-def test_a_lost_dry_run_is_simply_retried() -> None:
+def test_a_lost_dry_run_is_simply_retried_without_looking() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
     reply = ecs.client().reboot_instances("cn-test", ids(2), dry_run=True)

@@ -68,8 +68,7 @@ def test_success_first_partial_failure_is_a_per_instance_value() -> None:
     codes = {o.instance_id: o.code for o in result.outcomes}
     assert codes["i-0002"] == "InstanceLockedForSecurity" and sum(c == "200" for c in codes.values()) == 4
     assert result.failed_ids == ["i-0002"] and not result.ok
-    waited_for = next(c for a, c in client.calls if a == "DescribeInstances")
-    assert "i-0002" not in waited_for
+    assert client.waits() and all("i-0002" not in c for c in client.waits())
 
 
 def test_all_together_refusal_fails_its_chunk_only() -> None:
@@ -111,7 +110,8 @@ def test_cancel_while_waiting_leaves_later_waves_alone() -> None:
     clock = FakeClock()
     cancel = threading.Event()
     client = FakeRoundClient(clock, ids(6))
-    client.on_describe = cancel.set
+    looks = iter(range(10))
+    client.on_describe = lambda: next(looks) == 1 and cancel.set()  # the first status poll, after the look before
     result = _run(client, ids(6), cancel=cancel, max_unavailable=3)
     assert result.cancelled
     assert len(_reboot_calls(client)) == 1
@@ -133,11 +133,15 @@ def test_cancel_returns_within_a_second_on_the_real_clock() -> None:
 def test_no_wait_skips_the_wait_after_the_last_wave_only() -> None:
     client = FakeRoundClient(FakeClock(), ids(4))
     result = _run(client, ids(4), wait_for_running=False)
-    assert result.ok and client.count("DescribeInstances") == 0
+    assert result.ok and client.waits() == []  # only the look before the reboot
     rolling = FakeRoundClient(FakeClock(), ids(4))
     _run(rolling, ids(4), wait_for_running=False, max_unavailable=2)
-    described = [c for a, c in rolling.calls if a == "DescribeInstances"]
-    assert described and all(set(c) <= set(ids(2)) for c in described)
+    second_wave = next(k for k, (a, c) in enumerate(rolling.calls) if a != "DescribeInstances" and "i-0002" in c)
+    described = [c for a, c in rolling.calls[:second_wave] if a == "DescribeInstances"]
+    looks, polls = [described[0], described[-1]], described[1:-1]  # the looks before each wave
+    assert looks == [ids(4)[:2], ids(4)[2:]]
+    assert polls and all(set(c) <= set(ids(2)) for c in polls)
+    assert rolling.waits()[-1] == ids(4)[2:]  # no poll after wave 2
 
 
 def test_progress_reports_waves_and_ephemeral_waiting_lines() -> None:

@@ -11,24 +11,27 @@ import pytest
 from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.errors import Cancelled, Forbidden, Transient, WaitTimeout
 from ecsreboot.ecs import PollSchedule, wait_until_running
+from ecsreboot.ecs.evidence import Baseline, InstanceState
 
 from .fakes import FakeEcs, ids
 
+Seen = str | tuple[str, str]  # a Status, or (Status, StartTime)
+
 
 class Scripted:
-    """describe_statuses answering from a script: one dict per poll (the last repeats)."""
+    """describe_states answering from a script: one dict per poll (the last repeats)."""
 
-    def __init__(self, *polls: dict[str, str] | Exception) -> None:
+    def __init__(self, *polls: dict[str, Seen] | Exception) -> None:
         self.polls = list(polls)
         self.asked: list[list[str]] = []
 
-    def describe_statuses(self, region_id: str, instance_ids: Sequence[str], *,
-                          cancel: threading.Event | None = None, deadline: float | None = None) -> dict[str, str]:
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]:
         self.asked.append(list(instance_ids))
         answer = self.polls[min(len(self.asked), len(self.polls)) - 1]
         if isinstance(answer, Exception):
             raise answer
-        return {i: s for i, s in answer.items() if i in instance_ids}
+        return {i: InstanceState(*((s,) if isinstance(s, str) else s)) for i, s in answer.items() if i in instance_ids}
 
 
 def _wait(reader: object, instance_ids: list[str], clock: FakeClock, **kw: object):  # type: ignore[no-untyped-def]
@@ -130,11 +133,49 @@ def test_against_the_fake_cloud_each_poll_round_is_at_most_ceil_n_over_100_calls
     reply = [client.reboot_instances("cn-test", chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
                                                                       ids(250)[200:])]
     left = [o.instance_id for r in reply for o in r.outcomes if o.current_status == "Stopping"]
+    looks_before = client.stats["DescribeInstances"]  # each reboot call looked at its instances first
+    assert looks_before == 3
     progress: list[tuple[int, int]] = []
     result = wait_until_running(client, "cn-test", ids(250), deadline=clock.monotonic() + 600,
                                 cancel=threading.Event(), clock=clock, left=left,
                                 on_poll=lambda back, total: progress.append((back, total)))
-    describes = client.stats["DescribeInstances"]
+    describes = client.stats["DescribeInstances"] - looks_before
     assert result.done and len(result.back) == 250
     assert describes <= 3 * result.polls
     assert progress[-1] == (250, 250)
+
+
+BEFORE = {"i-1": InstanceState("Running", "2025-12-01T08:00Z")}
+
+
+def test_a_moved_start_time_is_back_although_no_poll_saw_it_leave_running() -> None:
+    """Slow polls (a starved shared rate limit) may miss the whole reboot: StartTime still shows it."""
+    clock = FakeClock()
+    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")}, {"i-1": ("Running", "2026-01-01T00:01Z")})
+    result = _wait(reader, ["i-1"], clock, baseline=Baseline(BEFORE, clock.utcnow()))
+    assert result.done and result.back == ["i-1"] and result.polls == 2
+
+
+def test_an_unchanged_start_time_is_not_back_without_having_seen_it_leave() -> None:
+    clock = FakeClock()
+    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")})
+    result = _wait(reader, ["i-1"], clock, baseline=Baseline(BEFORE, clock.utcnow()), deadline=clock.monotonic() + 20)
+    assert result.timed_out and result.pending == ["i-1"]
+
+
+def test_within_the_stale_window_running_is_not_back_for_an_instance_only_the_call_reported_leaving() -> None:
+    """Right after a reboot call the API may still show the old Running (and StartTime): the call's
+    "Stopping" then counts only from a poll after the stale window."""
+    clock = FakeClock()
+    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")})
+    result = _wait(reader, ["i-1"], clock, left=["i-1"], stale_window=5.0,
+                   baseline=Baseline(BEFORE, clock.utcnow()), schedule=PollSchedule(interval=1.0, factor=1.0))
+    assert result.done and result.polls == 6  # polls at 0, 1, 2, 3, 4 s were within the window
+    assert clock.monotonic() - 1_000.0 == pytest.approx(5.0)
+
+
+def test_a_poll_that_sees_the_transition_needs_no_stale_window() -> None:
+    clock = FakeClock()
+    reader = Scripted({"i-1": "Starting"}, {"i-1": "Running"})
+    result = _wait(reader, ["i-1"], clock, left=["i-1"], stale_window=30.0)
+    assert result.done and result.polls == 2
