@@ -2,11 +2,17 @@
 
 The check uses the operation the real round would use (``options.api``). RebootInstances is
 always checked in ``AllTogether`` mode: with ``SuccessFirst`` a DryRun answers ``DRYRUN.SUCCESS``
-whatever the check found, which proves nothing. An AllTogether answer names one problem for the
-whole chunk, so a failed chunk is bisected until each failing instance stands alone and every
-instance has its own verdict (about ``k * 2 * log2(n)`` extra calls for ``k`` bad instances).
-Errors that no instance causes on its own (signature, throttling after retries, transport) are
-given to the whole chunk without bisecting.
+whatever the check found, which proves nothing. Chunks of 100 are checked concurrently
+(``options.concurrency`` at once).
+
+An AllTogether answer names one problem for the whole chunk, so a failed chunk is looked at with one
+DescribeInstances of its ids: when the answer was NotFound, the ids the region does not list are
+the unknown ones (and if it lists none — a wrong region — every id keeps the chunk's answer, with no
+further call); listed instances not ``Running`` are warnings; the rest is checked again in one
+DryRun. So unknown ids, a wrong region and stopped instances cost at most 3 calls per chunk of 100.
+Only what that cannot tell apart (a locked or expired instance among good ones, a failing look) is
+bisected until each failing instance stands alone. Errors that no instance causes on its own
+(signature, throttling after retries, transport) are given to the whole chunk at once.
 
 Verdicts: ``DRYRUN.SUCCESS`` / ``DryRunOperation`` pass; IncorrectInstanceStatus, InstanceNotReady,
 InvalidOperation.Conflict are warnings (a passing condition: not Running right now); everything
@@ -21,11 +27,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ..core.errors import ApiError, AuthFailure, Cancelled, EcsError, IncorrectStatus, Throttled, Transient, error_class
+from ..core.errors import (
+    ApiError,
+    AuthFailure,
+    Cancelled,
+    EcsError,
+    IncorrectStatus,
+    NotFound,
+    Throttled,
+    Transient,
+    error_class,
+)
 from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome, RoundOptions
 from ..core.operations import MAX_INSTANCES_PER_CALL
 from ..core.plan import chunked, dedupe
-from .evidence import Baseline
+from .evidence import Baseline, InstanceState
 from .reboot import RebootReply, failure_outcome
 
 Verdict = Literal["passed", "warning", "failure"]
@@ -41,6 +57,9 @@ class DryRunClient(Protocol):
     def reboot_instance(self, region_id: str, instance_id: str, *, force: bool = False, dry_run: bool = False,
                         cancel: threading.Event | None = None, deadline: float | None = None,
                         baseline: Baseline | None = None) -> RebootReply: ...
+
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]: ...
 
 
 @dataclass
@@ -84,20 +103,29 @@ def dry_run(
     report = DryRunReport()
     checked: list[InstanceOutcome] = []
 
+    lock = threading.Lock()
+
     def record(reply: RebootReply) -> None:
-        checked.extend(reply.outcomes)
-        report.request_ids.extend(reply.request_ids)
-        if on_checked is not None:
-            on_checked(len(checked), len(ids))
+        with lock:
+            checked.extend(reply.outcomes)
+            report.request_ids.extend(reply.request_ids)
+            if on_checked is not None:
+                on_checked(len(checked), len(ids))
 
     if options.api == "RebootInstance":
         _per_instance(client, ids, options, record, cancel, deadline)
     else:
-        for chunk in chunked(ids, MAX_INSTANCES_PER_CALL):
+        def check(chunk: list[str]) -> None:
             if cancel is not None and cancel.is_set():
                 record(RebootReply([failure_outcome(i, Cancelled("dry run cancelled")) for i in chunk]))
-                continue
-            _check_chunk(client, chunk, options, record, cancel, deadline)
+            else:
+                _check_chunk(client, chunk, options, record, cancel, deadline)
+
+        chunks = list(chunked(ids, MAX_INSTANCES_PER_CALL))
+        with ThreadPoolExecutor(max(1, min(options.concurrency, len(chunks))),
+                                thread_name_prefix="ecsreboot-dryrun") as pool:
+            for future in [pool.submit(check, c) for c in chunks]:
+                future.result()
     by_id = {o.instance_id: o for o in checked}
     for i in ids:
         report.add(by_id[i])
@@ -107,18 +135,64 @@ def dry_run(
 def _check_chunk(client: DryRunClient, chunk: list[str], options: RoundOptions,
                  record: Callable[[RebootReply], None], cancel: threading.Event | None,
                  deadline: float | None) -> None:
-    reply = client.reboot_instances(options.region_id, chunk, force=options.force,
-                                    batch_optimization="AllTogether", dry_run=True,
-                                    cancel=cancel, deadline=deadline)
-    if len(chunk) == 1 or all(verdict(o.code) == "passed" for o in reply.outcomes) or not _bisectable(reply.error):
+    reply = _dry_run_call(client, chunk, options, cancel, deadline)
+    if len(chunk) == 1 or _passed(reply) or not _bisectable(reply.error):
         record(reply)
         return
-    # The chunk's answer names one problem for all of it: split until each instance has its own.
-    report_ids = reply.request_ids
+    # The answer names one problem for the whole chunk: one look tells the usual ones apart.
+    try:
+        states = client.describe_states(options.region_id, chunk, cancel=cancel, deadline=deadline)
+    except EcsError:
+        _bisect(client, chunk, options, record, cancel, deadline, reply)
+        return
+    if not states and isinstance(reply.error, NotFound):
+        record(reply)  # the region lists none of them (a wrong region, or all unknown): the answer stands
+        return
+    settled: list[InstanceOutcome] = []
+    rest: list[str] = []
+    rid = f" (RequestId: {reply.request_ids[0]})" if reply.request_ids else ""
+    for i in chunk:
+        state = states.get(i)
+        if state is None and isinstance(reply.error, NotFound):
+            settled.append(InstanceOutcome(i, reply.error.code, f"{options.region_id} has no instance {i}: "
+                                                                 f"{reply.error.message}{rid}"))
+        elif state is not None and state.status != "Running":
+            settled.append(InstanceOutcome(i, "IncorrectInstanceStatus", f"the instance is {state.status} right now",
+                                           state.status, state.status))
+        else:
+            rest.append(i)
+    if not settled:  # the look explained nothing: only halving can tell which instance it is
+        _bisect(client, chunk, options, record, cancel, deadline, reply)
+        return
+    record(RebootReply(settled, reply.request_ids))
+    if rest:
+        again = _dry_run_call(client, rest, options, cancel, deadline)
+        if _passed(again) or len(rest) == 1 or not _bisectable(again.error):
+            record(again)
+        else:
+            _bisect(client, rest, options, record, cancel, deadline, again)
+
+
+def _dry_run_call(client: DryRunClient, ids: list[str], options: RoundOptions, cancel: threading.Event | None,
+                  deadline: float | None) -> RebootReply:
+    return client.reboot_instances(options.region_id, ids, force=options.force, batch_optimization="AllTogether",
+                                   dry_run=True, cancel=cancel, deadline=deadline)
+
+
+def _passed(reply: RebootReply) -> bool:
+    return all(verdict(o.code) == "passed" for o in reply.outcomes)
+
+
+def _bisect(client: DryRunClient, chunk: list[str], options: RoundOptions, record: Callable[[RebootReply], None],
+            cancel: threading.Event | None, deadline: float | None, reply: RebootReply) -> None:
+    """Halve ``chunk`` (whose DryRun ``reply`` failed) until each failing instance stands alone."""
+    if len(chunk) == 1 or _passed(reply) or not _bisectable(reply.error):
+        record(reply)
+        return
+    record(RebootReply([], reply.request_ids))
     half = len(chunk) // 2
     for part in (chunk[:half], chunk[half:]):
-        _check_chunk(client, part, options, record, cancel, deadline)
-    record(RebootReply([], report_ids))
+        _bisect(client, part, options, record, cancel, deadline, _dry_run_call(client, part, options, cancel, deadline))
 
 
 def _bisectable(error: EcsError | None) -> bool:
