@@ -270,11 +270,17 @@ def engine_address_from(argv: list[str]) -> str | None:
     return positional[-1] if positional else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def _make_backend(config: cfg.ProviderConfig) -> RebootBackend:
+    # the ECS client (requests, credentials) loads on the first Configure, after the port is printed:
+    # the engine waits for that line before anything else
     from .backend import make_backend
 
+    return make_backend(config)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    provider = Provider(make_backend)
+    provider = Provider(_make_backend)
     server = serve(provider, engine_address_from(args))
     stop = threading.Event()
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..core.checks import REGION_ID
 from ..core.errors import ConfigError
 from ..core.resource import MAX_REQUEST_TIMEOUT, REQUESTS_PER_SECOND_RANGE
-from .wire import SignatureVersion
+
+if TYPE_CHECKING:  # a type only: importing wire at run time would load the HTTP client
+    from .wire import SignatureVersion
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
 _USERINFO = re.compile(r"^(\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?)[^/?#]*@")
