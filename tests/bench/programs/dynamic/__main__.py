@@ -1,17 +1,8 @@
 """`count` pulumi.dynamic resources with a trivial provider: the baseline of an unchanged preview."""
 
-import uuid
-
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
-
-
-class Trivial(ResourceProvider):
-    def create(self, props):
-        return CreateResult(id_=uuid.uuid4().hex, outs=props)
-
-    def diff(self, _id, olds, news):
-        return DiffResult(changes=olds.get("configHash") != news.get("configHash"))
+from pulumi.dynamic import Resource
+from trivial import Trivial
 
 
 class Thing(Resource):
