@@ -1,6 +1,6 @@
 """The ECS client layer: transport, signing on the wire, retries, credentials, waiting, rounds.
 
-Imports only ``ecsreboot.core``, the standard library, ``requests`` and (lazily)
+Imports only ``ecsreboot.core``, the standard library (sockets for health probes), ``requests`` and (lazily)
 ``alibabacloud_credentials``. The public names are listed in ``__all__``.
 """
 
@@ -13,6 +13,7 @@ from .credentials import (
     resolve_credentials,
 )
 from .dryrun import DryRunReport, dry_run, verdict
+from .probes import HealthResult, ProbeOutcome, Prober, SocketProber, wait_until_healthy
 from .reboot import (
     CONFIG_ERROR,
     MISSING_FROM_REPLY,
@@ -38,13 +39,17 @@ __all__ = [
     "DryRunReport",
     "EcsClient",
     "FakeTransport",
+    "HealthResult",
     "HttpRequest",
     "HttpResponse",
     "PollSchedule",
+    "ProbeOutcome",
+    "Prober",
     "RebootReply",
     "RequestsTransport",
     "RetryPolicy",
     "RoundClient",
+    "SocketProber",
     "StaticCredentialsProvider",
     "TokenBucket",
     "Transport",
@@ -55,5 +60,6 @@ __all__ = [
     "resolve_credentials",
     "run_round",
     "verdict",
+    "wait_until_healthy",
     "wait_until_running",
 ]

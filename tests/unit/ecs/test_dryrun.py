@@ -7,9 +7,7 @@ import pytest
 
 from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.model import RoundOptions
-from ecsreboot.ecs import dry_run, verdict
-
-from ecsreboot.ecs import ClientConfig, EcsClient
+from ecsreboot.ecs import ClientConfig, EcsClient, dry_run, verdict
 from ecsreboot.ecs.credentials import Credentials, StaticCredentialsProvider
 from ecsreboot.emulator import ThreadedEmulator
 
