@@ -23,6 +23,7 @@ from typing import TextIO
 
 from .core.clock import SystemClock
 from .core.errors import ConfigError, EcsError
+from .core.health import MAX_SECONDS, HealthCheck, redact_url, url_problems
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
 from .ecs import REBOOT_UNCONFIRMED, ClientConfig, EcsClient, resolve_credentials, run_round
@@ -59,6 +60,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds from 0 to {MAX_SECONDS:g}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecsreboot", description="Reboot Alibaba Cloud ECS instances.")
     subs = parser.add_subparsers(dest="command", required=True, metavar="{reboot,emulator,schema}")
@@ -79,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-retries", type=_int_at_least(0), default=5, metavar="N")
     r.add_argument("--max-requests-per-second", type=_positive_float, metavar="R")
     r.add_argument("--profile", help="profile of ~/.aliyun/config.json")
+    r.add_argument("--health-check", metavar="URL",
+                   help="after each instance is Running again, probe this http://, https:// or tcp:// URL template "
+                        "({instanceId}, {privateIp}, {publicIp}) every 5s until it answers 200-399; the next wave "
+                        "waits for it")
+    r.add_argument("--max-failures", type=_int_at_least(0), metavar="N",
+                   help="start no further wave once more than N instances have failed")
+    r.add_argument("--pause-between-waves", type=_non_negative_float, default=0.0, metavar="S",
+                   help="soak S seconds after each wave before the next")
     subs.add_parser("emulator", help="serve a local ECS API emulator (see `ecsreboot emulator --help`)",
                     add_help=False)
     subs.add_parser("schema", help="print the Pulumi package schema")
@@ -139,6 +158,7 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
     bad = [i for i in ns.instance_ids if not i.strip() or any(c.isspace() or c == "," for c in i)]
     if bad:
         raise ConfigError(f"not an instance id: {bad[0]!r} (give ids separated by spaces)")
+    health = _health_check(ns)
     config = ClientConfig(
         region_id=region, endpoint=ns.endpoint or _first(environ, [ENDPOINT_VARIABLE]),
         signature_version=ns.signature_version, max_retries=ns.max_retries,
@@ -147,7 +167,8 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
     options = RoundOptions(
         region_id=region, force=ns.force, batch_optimization=ns.batch_optimization, api=ns.api,
         dry_run=ns.dry_run, max_unavailable=ns.max_unavailable, wait_for_running=not ns.no_wait,
-        timeout=ns.timeout)
+        timeout=ns.timeout, health_check=health, max_failures=ns.max_failures,
+        pause_between_waves=ns.pause_between_waves)
     with EcsClient(config, credentials) as client:
         result, interrupted = _run(client, ns.instance_ids, options, _Progress(err))
     if ns.output == "json":
@@ -158,6 +179,17 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
     if result.cancelled or interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _health_check(ns: argparse.Namespace) -> HealthCheck | None:
+    if ns.health_check is None:
+        return None
+    if ns.no_wait:
+        raise ConfigError("--health-check needs the wait for Running: drop --no-wait")
+    problems = url_problems(ns.health_check)
+    if problems:
+        raise ConfigError(f"--health-check {redact_url(ns.health_check)}: {problems[0]}")
+    return HealthCheck(ns.health_check)
 
 
 def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Progress,
@@ -252,10 +284,11 @@ def result_json(result: RoundResult) -> dict[str, object]:
     return {
         "ok": result.ok,
         "dryRun": result.dry_run,
-        "results": [o.to_output() for o in result.outcomes],
+        "results": [{**o.to_output(), "health": result.health.get(o.instance_id)} for o in result.outcomes],
         "requestIds": result.request_ids,
         "failedInstanceIds": result.failed_ids,
         "notRunningAgain": result.not_back,
+        "stoppedByFailures": result.stopped_by_failures,
         "timedOut": result.timed_out,
         "cancelled": result.cancelled,
         "error": result.error,
@@ -263,16 +296,21 @@ def result_json(result: RoundResult) -> dict[str, object]:
 
 
 def result_table(result: RoundResult, *, waited: bool) -> str:
-    """One row per instance: id, code, previous -> current status, Running again, message."""
+    """One row per instance: id, code, previous -> current status, Running again, [healthy,] message."""
     not_back = set(result.not_back)
-    rows = [("INSTANCE", "CODE", "STATUS", "RUNNING AGAIN", "MESSAGE")]
+    probed = bool(result.health)
+    rows = [("INSTANCE", "CODE", "STATUS", "RUNNING AGAIN", *(("HEALTHY",) if probed else ()), "MESSAGE")]
     for o in result.outcomes:
         status = f"{o.previous_status or '-'} -> {o.current_status or '-'}" if o.previous_status or o.current_status \
             else "-"
-        again = "-" if result.dry_run or not o.ok or not waited else ("no" if o.instance_id in not_back else "yes")
-        rows.append((o.instance_id, o.code, status, again, o.message))
-    widths = [max(len(r[c]) for r in rows) for c in range(4)]
-    return "\n".join("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
+        rebooted = o.ok or o.instance_id in result.health  # an unhealthy instance was rebooted and is Running
+        again = "-" if result.dry_run or not rebooted or not waited else ("no" if o.instance_id in not_back else "yes")
+        health = result.health.get(o.instance_id)
+        healthy = ("-" if health is None else "yes" if health == "healthy" else "no",) if probed else ()
+        rows.append((o.instance_id, o.code, status, again, *healthy, o.message))
+    columns = len(rows[0]) - 1
+    widths = [max(len(r[c]) for r in rows) for c in range(columns)]
+    return "\n".join("  ".join(r[c].ljust(widths[c]) for c in range(columns)) + "  " + r[-1] for r in rows)
 
 
 def summary(result: RoundResult) -> str:
@@ -288,6 +326,11 @@ def summary(result: RoundResult) -> str:
             text += f"; {unconfirmed} unconfirmed (a reply was lost; not sent again)"
         if result.not_back:
             text += f"; {len(result.not_back)} not Running again"
+        if result.health:
+            healthy = sum(1 for h in result.health.values() if h == "healthy")
+            text += f"; {healthy}/{len(result.health)} probed healthy"
+        if result.stopped_by_failures:
+            text += "; rollout stopped: too many failures"
     flags = [f for f, on in (("timed out", result.timed_out), ("cancelled", result.cancelled)) if on]
     if flags:
         text += f" ({', '.join(flags)})"

@@ -238,6 +238,9 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
     rebootOnCreate: pulumi.Output[bool]
     waitForRunning: pulumi.Output[bool]
     maxUnavailable: pulumi.Output[int | None]
+    healthCheck: pulumi.Output[dict[str, Any] | None]
+    maxFailures: pulumi.Output[int | None]
+    pauseBetweenWaves: pulumi.Output[float | None]
     rebootCount: pulumi.Output[int]
     lastRebootTime: pulumi.Output[str | None]
     results: pulumi.Output[list[dict[str, str]]]
@@ -258,6 +261,9 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
         reboot_on_create: pulumi.Input[bool] = True,
         wait_for_running: pulumi.Input[bool] = True,
         max_unavailable: pulumi.Input[int] | None = None,
+        health_check: pulumi.Input[Mapping[str, Any]] | None = None,
+        max_failures: pulumi.Input[int] | None = None,
+        pause_between_waves: pulumi.Input[float] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -271,6 +277,10 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
             "rebootOnCreate": reboot_on_create,
             "waitForRunning": wait_for_running,
             "maxUnavailable": max_unavailable,
+            # {url, expectedStatus, timeoutSeconds, ...}: the camelCase fields of the plugin's HealthCheck type
+            "healthCheck": health_check,
+            "maxFailures": max_failures,
+            "pauseBetweenWaves": pause_between_waves,
             # outputs: None registers nothing but makes them attributes of the resource
             "rebootCount": None,
             "lastRebootTime": None,

@@ -20,10 +20,12 @@ from typing import Any, Protocol
 from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
 from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
+from .core.health import HealthCheck
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from .core.paths import property_path, top_level
+from .core.plan import waves as plan_waves
 from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
-from .core.values import UNKNOWN, Secret, canonical, is_known, reveal, wrap_like
+from .core.values import UNKNOWN, Secret, canonical, contains_secret, is_known, reveal, wrap_like
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -195,11 +197,14 @@ class TriggerLifecycle:
         ):
             progress(ProgressEvent("dry_run", "dry run skipped: some inputs are not known until apply"))
             return outputs
+        options = self._options(inputs, DEFAULT_TIMEOUT_SECONDS)
+        if not options.dry_run:
+            progress(ProgressEvent("plan", rollout_plan(targets, options)))
         problem = self._backend.credentials_problem()
         if problem is not None:
             progress(ProgressEvent("warning", f"dry run skipped: {problem}"))
             return outputs
-        report = self._backend.dry_run(targets, self._options(inputs, DEFAULT_TIMEOUT_SECONDS), cancel)
+        report = self._backend.dry_run(targets, options, cancel)
         if cancel.is_set():  # the verdicts of a cut-short dry run would blame the instances
             raise Cancelled("the preview was cancelled during its dry run; nothing was rebooted")
         if report.failures:
@@ -223,6 +228,9 @@ class TriggerLifecycle:
             max_unavailable=int(max_unavailable) if is_known(max_unavailable) and max_unavailable is not None else None,
             wait_for_running=bool(plain.get("waitForRunning", True)),
             timeout=timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT_SECONDS,
+            health_check=_health_check(inputs.get("healthCheck")),
+            max_failures=_known_int(plain.get("maxFailures")),
+            pause_between_waves=float(plain.get("pauseBetweenWaves") or 0.0),
         )
 
     # --- Read / Delete ---------------------------------------------------------------------------
@@ -256,6 +264,34 @@ class TriggerLifecycle:
         return new_outputs, new_inputs
 
 
+def _known_int(value: Any) -> int | None:
+    return int(value) if is_known(value) and value is not None else None
+
+
+def _health_check(value: Any) -> HealthCheck | None:
+    """The checked ``healthCheck`` input as a value; a secret one is never shown, even masked."""
+    plain = reveal(value)
+    if plain is None or not is_known(value) or not isinstance(plain, Mapping):
+        return None
+    return HealthCheck.from_input(plain, secret=contains_secret(value))
+
+
+def rollout_plan(targets: Sequence[Any], options: RoundOptions) -> str:
+    """The preview's one-line plan: waves, the probe (URL masked), the failure limit and the pause."""
+    count = len(targets)
+    waves = len(plan_waves([str(i) for i in range(count)], options.max_unavailable))
+    size = f" of at most {options.max_unavailable}" if options.max_unavailable else ""
+    parts = [f"rollout plan: {count} instance(s) in {waves} wave(s){size}"]
+    check = options.health_check
+    if check is not None:
+        parts.append(f"each wave waits until its instances are Running and healthy: {check.describe()}")
+    if options.max_failures is not None:
+        parts.append(f"stops after more than {options.max_failures} failed instance(s)")
+    if options.pause_between_waves and waves > 1:
+        parts.append(f"pauses {options.pause_between_waves:g}s between waves")
+    return "; ".join(parts) + " (no probe is sent in preview)" * (check is not None)
+
+
 def _differs(old: Any, new: Any) -> bool:
     return bool(canonical(old) != canonical(new))
 
@@ -274,7 +310,8 @@ def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequenc
 
 def _round_summary(result: RoundResult, options: RoundOptions) -> str:
     ok = sum(1 for o in result.outcomes if o.ok and o.instance_id not in set(result.not_back))
-    back = " and Running again" if options.wait_for_running else ""
+    back = (" and Running again" + (" and healthy" if options.health_check else "")) if options.wait_for_running \
+        else ""
     return f"rebooted {ok} of {len(result.outcomes)} instance(s){back} in {result.waves} wave(s)"
 
 
@@ -286,7 +323,8 @@ def _round_errors(result: RoundResult) -> list[str]:
         reasons.append(result.error)
     failed = result.failed_ids
     if failed:
-        what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else "failed")
+        what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else (
+            "the rollout stopped after too many failures" if result.stopped_by_failures else "failed"))
         reasons.append(
             f"{len(failed)} of {len(result.outcomes)} instance(s) not rebooted ({what}): "
             f"{_name_failures(result, failed)}. "

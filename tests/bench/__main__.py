@@ -19,14 +19,25 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from . import baseline, emulator_throughput, fleet, many_resources, memory, plugin_overhead, real_engine, report
+from . import (
+    baseline,
+    emulator_throughput,
+    fleet,
+    health_wave,
+    many_resources,
+    memory,
+    plugin_overhead,
+    real_engine,
+    report,
+)
 from .common import Settings
 
 T = TypeVar("T")
 
 QUICK = {"sizes": (100,), "stopping": 1.0, "starting": 1.0, "check_diff_resources": 200, "many_resources": 20,
          "instances_per_resource": 2, "startup_runs": 3, "throughput_seconds": 1.0,
-         "real_engine_resources": 20, "real_engine_runs": 1, "real_engine_fleet": 100}
+         "real_engine_resources": 20, "real_engine_runs": 1, "real_engine_fleet": 100,
+         "health_wave": 100}
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -81,6 +92,8 @@ def run(settings: Settings) -> report.Results:
     results.many = _step(f"{settings.many_resources} resources updated at once",
                          lambda: many_resources.run(settings))
     results.throughput = _step("emulator throughput", lambda: emulator_throughput.run(settings))
+    results.health = _step(f"a wave of {settings.health_wave:,} with and without a health check",
+                           lambda: health_wave.run(settings, settings.health_wave))
     results.real_engine = _step(f"under the real Pulumi CLI: preview of {settings.real_engine_resources:,} unchanged "
                                 f"resources, up of a {settings.real_engine_fleet:,}-instance fleet",
                                 lambda: real_engine.run(settings))

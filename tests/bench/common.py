@@ -51,6 +51,8 @@ class Settings:
     real_engine_resources: int = 1_000
     real_engine_runs: int = 3
     real_engine_fleet: int = 10_000
+    #: instances of the one wave rebooted with and without a health check
+    health_wave: int = 1_000
 
     @property
     def reboot_seconds(self) -> float:

@@ -13,6 +13,7 @@ from .baseline import POLL_SECONDS, BaselineResult
 from .common import Settings, calls_per_100
 from .emulator_throughput import ThroughputResult
 from .fleet import FleetResult
+from .health_wave import REBOOT, TARGET_FACTOR, HealthWaveResult
 from .many_resources import ManyResult
 from .memory import TARGET_MB, MemoryResult
 from .plugin_overhead import WORKERS, CheckDiffResult, StartupResult
@@ -36,6 +37,7 @@ class Results:
     memory: MemoryResult | None = None
     throughput: ThroughputResult | None = None
     real_engine: RealEngineResult | None = None
+    health: HealthWaveResult | None = None
     seconds: float = 0.0
     #: 1-minute load averages at the start and the end of the run (other work on the machine skews timings)
     load: tuple[float, float] = (0.0, 0.0)
@@ -142,6 +144,12 @@ def other_table(results: Results) -> Table:
         t = results.throughput
         rows.append([f"emulator: DescribeInstances of 100 ids, {_n(t.instances)} instances, {t.threads} connections",
                      f"{_n(t.rate)} requests/s", f"the fleet round needs at most {_n(t.needed)}/s"])
+    if results.health:
+        h = results.health
+        rows.append([f"a wave of {_n(h.n)} instances with a health check (HTTP, every {h.interval:g} s)",
+                     f"+{_s(h.added)} s over no health check",
+                     f"{_s(h.gated)} s vs {_s(h.plain)} s; {_n(h.probes)} probes; at most {h.client_peak} sockets "
+                     f"open at once (server saw {h.server_peak}; bound {h.concurrency})"])
     if results.real_engine:
         r = results.real_engine
         rows.append([f"real CLI {r.cli}: `pulumi preview` of {_n(r.resources)} unchanged RebootTriggers",
@@ -210,6 +218,15 @@ def targets(results: Results) -> list[Target]:
     else:
         out.append(Target("real engine", "preview and first up under the Pulumi CLI",
                           "not run: no Pulumi CLI (make pulumi needs Go)", "", None))
+    if results.health:
+        h = results.health
+        out.append(Target(f"health check, wave of {_n(h.n)}", "time added over no health check",
+                          f"{_s(h.added)} s ({_s(h.gated)} s / {_s(h.plain)} s)",
+                          f"<= {_s(h.target)} s (interval {h.interval:g} s + {TARGET_FACTOR - 1:.0%})",
+                          h.added <= h.target))
+        out.append(Target(f"health check, wave of {_n(h.n)}", "sockets open at once (peak)",
+                          f"{h.client_peak} (server saw {h.server_peak})", f"<= {h.concurrency}",
+                          h.client_peak <= h.concurrency))
     if results.throughput:
         t = results.throughput
         out.append(Target("emulator", "requests/s on loopback", f"{_n(t.rate)}/s", f"> {_n(t.needed)}/s",
@@ -379,6 +396,12 @@ def markdown(results: Results, command: str) -> str:
         f"provider `maxRequestsPerSecond: {s.max_requests_per_second:g}`. The emulator answers `Throttling` "
         "to any request beyond that rate plus the client's burst of one in the trailing second; the figure "
         "is the most requests that arrived in any 1-second window.",
+        f"* **Health check**: one wave of {_n(s.health_wave)} instances (no `maxUnavailable`), reboots of "
+        f"{REBOOT['Stopping']:g} s + {REBOOT['Starting']:g} s, run in-process twice: waiting for Running only, "
+        "then with `healthCheck` `http://{privateIp}:PORT/healthz`, each instance's private IP its own loopback "
+        "address where one single-threaded server answers 200 at once (tests/bench/health_wave.py). The "
+        "added time is the probes of the whole wave, bounded by the probe concurrency; the peak of open "
+        "sockets is counted by the prober and by the server.",
         "* **Memory**: VmHWM of the plugin process read from /proc right after the largest fleet round.",
         "* **Emulator**: `python -m ecsreboot.emulator` in its own process, no added latency, pre-signed "
         "DescribeInstances (100 ids) sent over keep-alive connections; the fleet round can ask for at most "

@@ -12,6 +12,7 @@ import yaml
 
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env
+from tests.healthservers import HEALTHY, Fleet
 
 from .conftest import EXAMPLES, FAST, mockrun
 
@@ -95,6 +96,10 @@ def test_rolling_registers_waves_success_first_and_timeouts() -> None:
     assert reg.inputs["triggers"] == {"release": "2024.06.1"}
     assert reg.create_timeout == reg.update_timeout == 4 * 5 * 60  # 4 waves of 5 minutes
     assert run.exports["waves"] == 4
+    assert reg.inputs["healthCheck"] == {"url": "http://{privateIp}:8080/healthz", "intervalSeconds": 5.0,
+                                         "timeoutSeconds": 3, "healthyThreshold": 2, "unhealthyThreshold": 6,
+                                         "initialDelaySeconds": 5}
+    assert reg.inputs["maxFailures"] == 1 and reg.inputs["pauseBetweenWaves"] == 0.0
 
     default_batch = mockrun.run_program(ROLLING, config={"maxUnavailable": None, "waveMinutes": "2"})
     assert default_batch.one().inputs["maxUnavailable"] == 3  # a quarter of 12
@@ -138,6 +143,8 @@ def test_quickstart_end_to_end(emulator: ThreadedEmulator, engine: EngineServer,
 
 
 def test_rolling_end_to_end_keeps_at_most_max_unavailable_down(engine: EngineServer, tmp_path: Path) -> None:
+    """Waves are gated on each instance's own health server (127.x.y.z, one per instance): no instance of
+    wave k+1 is rebooted before every instance of wave k answered healthy twice."""
     peak = {"down": 0}
     holder: dict[str, ThreadedEmulator] = {}
 
@@ -146,9 +153,15 @@ def test_rolling_end_to_end_keeps_at_most_max_unavailable_down(engine: EngineSer
             down = sum(1 for v in holder["emu"].backend.instances() if v.status != "Running")
             peak["down"] = max(peak["down"], down)
 
-    with ThreadedEmulator(instances=12, durations=FAST, on_request=observe) as emu:
+    with ThreadedEmulator(instances=12, durations=FAST, on_request=observe) as emu, \
+            Fleet([HEALTHY] * 12) as servers:
         holder["emu"] = emu
-        run = mockrun.run_program(ROLLING, config={"ecsreboot:endpoint": emu.url})
+        ids = emu.instance_ids()
+        for n, iid in enumerate(ids):
+            emu.set_addresses(iid, private_ip=servers.address(n))
+        run = mockrun.run_program(ROLLING, config={
+            "ecsreboot:endpoint": emu.url, "healthUrl": f"http://{{privateIp}}:{servers.port}/healthz",
+            "healthIntervalSeconds": "0.1", "healthInitialDelaySeconds": "0"})
         plugin = start_plugin(engine, tmp_path, run)
         try:
             fleet = decl(run)
@@ -156,7 +169,12 @@ def test_rolling_end_to_end_keeps_at_most_max_unavailable_down(engine: EngineSer
         finally:
             plugin.stop()
         assert result.errors == {}
-        assert emu.reboot_counts() == {i: 1 for i in emu.instance_ids()}
+        assert emu.reboot_counts() == {i: 1 for i in ids}
         assert 1 <= peak["down"] <= 3
-        assert len([r for r in emu.requests() if r["action"] == "RebootInstances" and not dry(r)]) == 4
+        reboots = [r for r in emu.requests() if r["action"] == "RebootInstances" and not dry(r)]
+        assert len(reboots) == 4
         assert result.outputs[fleet.urn]["failedInstanceIds"] == []
+        healthy = [servers.healthy_at(n, threshold=2) for n in range(12)]
+        assert all(t is not None for t in healthy)
+        for k in range(1, 4):  # wave k+1's reboot call came after wave k's last second healthy answer
+            assert reboots[k]["at"] > max(healthy[3 * (k - 1):3 * k])  # type: ignore[type-var]

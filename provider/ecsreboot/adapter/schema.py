@@ -28,6 +28,8 @@ _RESOURCE_DESCRIPTION = """Reboots ECS instances during `pulumi up` whenever its
 - A round that leaves instances failed (SuccessFirst partial failure, wait timeout) fails the step but records the
   new state, so the next `pulumi up` retries only `failedInstanceIds`.
 - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
+- With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
+  stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
 - **Delete** calls no API.
 
 ## Example
@@ -51,6 +53,10 @@ def _type_spec(prop: r.Prop) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
     if prop.type == "enum":
         return {"$ref": f"#/types/{prop.enum_token}"}
+    if prop.type == "integer[]":
+        return {"type": "array", "items": {"type": "integer"}}
+    if prop.type == "healthCheck":
+        return {"$ref": f"#/types/{r.HEALTH_CHECK_TOKEN}"}
     if prop.type == "results":
         return {"type": "array", "items": {"$ref": f"#/types/{r.RESULT_TOKEN}"}}
     return {"type": prop.type}
@@ -114,7 +120,9 @@ def schema() -> dict[str, Any]:
                 "required": sorted(set(always_set + [p.name for p in r.OUTPUTS if p.required])),
             }
         },
-        "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec()},
+        "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec(),
+                  r.HEALTH_CHECK_TOKEN: {**r.health_check_type_spec(),
+                                         "properties": {p.name: property_spec(p) for p in r.HEALTH_CHECK_FIELDS}}},
         "language": {
             "python": {
                 "packageName": "pulumi_ecsreboot",

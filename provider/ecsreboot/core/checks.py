@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .resource import INPUTS, MAX_INSTANCE_IDS, Prop
+from .health import field_problems, number_problem, url_problems
+from .resource import HEALTH_CHECK_FIELDS, INPUTS, MAX_INSTANCE_IDS, Prop
 from .values import MAX_DEPTH, UNKNOWN, Secret, canonical, contains_secret, is_known, reveal, too_deep
 
 INSTANCE_ID = re.compile(r"^i-[A-Za-z0-9]{1,64}$")
@@ -53,11 +54,21 @@ def check_inputs(
             continue
         if not is_known(value):
             continue
+        if prop.type == "healthCheck":
+            found, normalized = _check_health(reveal(value), contains_secret(value))
+            failures.extend(found)
+            if not found:  # one secret field makes the whole check secret: its URL is what a leak would show
+                checked[prop.name] = Secret(normalized) if contains_secret(value) else normalized
+            continue
         reason, normalized = _CHECKERS[prop.type](prop, reveal(value), contains_secret(value))
         if reason:
             failures.append(CheckFailure(prop.name, reason))
         elif normalized is not None:
             checked[prop.name] = Secret(normalized) if isinstance(value, Secret) else normalized
+    health, wait = checked.get("healthCheck"), checked.get("waitForRunning", True)
+    if health is not None and is_known(health) and is_known(wait) and reveal(wait) is False:
+        failures.append(CheckFailure("healthCheck", "needs waitForRunning: true: an instance is probed only once "
+                                                    "it is Running again (remove healthCheck or waitForRunning)"))
     if "instanceIds" not in checked:
         failures.append(CheckFailure("instanceIds", "required: list the ECS instance ids to reboot"))
     if "regionId" not in checked:
@@ -102,6 +113,43 @@ def _check_integer(prop: Prop, value: Any, secret: bool) -> tuple[str | None, An
     return None, int(value)
 
 
+def _check_number(prop: Prop, value: Any, secret: bool) -> tuple[str | None, Any]:
+    low = prop.minimum if prop.minimum is not None else 0.0
+    reason = number_problem(value, low, positive=prop.positive, high=prop.maximum)
+    if reason:
+        return (reason.split(", got")[0] if secret else reason), None
+    return None, float(value)
+
+
+def _check_health(value: Any, secret: bool) -> tuple[list[CheckFailure], dict[str, Any]]:
+    """Failures named ``healthCheck.<field>``, and the object with its defaults filled."""
+    name = "healthCheck"
+    if not isinstance(value, Mapping):
+        return [CheckFailure(name, f"must be an object with at least `url`, got {_kind(value)}")], {}
+    fields = {p.name: p for p in HEALTH_CHECK_FIELDS}
+    failures = [CheckFailure(f"{name}.{k}", f"unknown field; healthCheck accepts {', '.join(fields)}")
+                for k in value if k not in fields]
+    url = value.get("url")
+    if not isinstance(url, str) or not url:
+        failures.append(CheckFailure(f"{name}.url", "required: an http://, https:// or tcp:// URL template like "
+                                                    "http://{privateIp}:8080/healthz"))
+    else:
+        failures.extend(CheckFailure(f"{name}.url", r) for r in url_problems(url))
+    for field, reason in field_problems(value):
+        failures.append(CheckFailure(f"{name}.{field}", reason.split(", got")[0] if secret else reason))
+    normalized = {k: v for k, v in value.items() if v is not None}
+    for p in HEALTH_CHECK_FIELDS:
+        if p.default is not None:
+            normalized.setdefault(p.name, p.default)
+    if not failures:
+        for k in ("healthyThreshold", "unhealthyThreshold"):
+            if k in normalized:
+                normalized[k] = int(normalized[k])
+        if "expectedStatus" in normalized:
+            normalized["expectedStatus"] = [int(s) for s in normalized["expectedStatus"]]
+    return failures, normalized
+
+
 def _check_enum(prop: Prop, value: Any, secret: bool) -> tuple[str | None, Any]:
     if value not in prop.choices:
         return f"must be one of {', '.join(prop.choices)}, got {_show(value, secret)}", None
@@ -139,6 +187,7 @@ _CHECKERS = {
     "string": _check_string,
     "boolean": _check_bool,
     "integer": _check_integer,
+    "number": _check_number,
     "enum": _check_enum,
     "any{}": _check_triggers,
     "string[]": _check_instance_ids,

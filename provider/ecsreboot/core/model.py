@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .health import HealthCheck
+
 BatchOptimization = Literal["AllTogether", "SuccessFirst"]
 RebootApi = Literal["RebootInstances", "RebootInstance"]
 
@@ -55,9 +57,18 @@ class RoundOptions:
     #: status polling while waiting for Running: first interval and cap (seconds), growing x1.2
     poll_interval: float = 1.0
     poll_max_interval: float = 10.0
+    #: probe each instance once Running again; a wave is done when all are healthy (or failed)
+    health_check: HealthCheck | None = None
+    #: once more instances than this have failed in the round, no further wave starts (None: no limit)
+    max_failures: int | None = None
+    #: soak time after each healthy wave before the next (seconds)
+    pause_between_waves: float = 0.0
+    #: probes of one wave open at most this many sockets at once
+    probe_concurrency: int = 64
 
 
-ProgressKind = Literal["wave_started", "rebooted", "waiting", "wave_done", "dry_run", "retry", "warning"]
+ProgressKind = Literal["wave_started", "rebooted", "waiting", "probing", "pausing", "wave_done", "plan", "dry_run",
+                       "retry", "warning"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class ProgressEvent:
     waves: int = 0
     running: int = 0
     total: int = 0
+    healthy: int = 0
     #: a status line that replaces the previous one (Pulumi "ephemeral" message)
     ephemeral: bool = False
 
@@ -91,6 +103,10 @@ class RoundResult:
     #: then ``failed_ids`` are the instances whose check failed (warnings are not failures)
     dry_run: bool = False
     dry_run_failures: list[str] = field(default_factory=list)
+    #: per probed instance: "healthy", or the last probe's outcome of a failed one
+    health: dict[str, str] = field(default_factory=dict)
+    #: the round stopped starting waves because of ``max_failures`` (or the unavailability budget)
+    stopped_by_failures: bool = False
 
     @property
     def failed_ids(self) -> list[str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .health import MAX_SECONDS
 from .model import BATCH_OPTIMIZATIONS, REBOOT_APIS
 from .operations import MAX_INSTANCES_PER_CALL
 
-PropType = Literal["string", "boolean", "integer", "number", "string[]", "any{}", "enum", "results"]
+PropType = Literal["string", "boolean", "integer", "number", "string[]", "integer[]", "any{}", "enum", "results",
+                   "healthCheck"]
 
 PACKAGE = "ecsreboot"
 RESOURCE_TOKEN = "ecsreboot:index:RebootTrigger"
@@ -21,6 +23,7 @@ BATCH_OPTIMIZATION_TOKEN = "ecsreboot:index:BatchOptimization"
 REBOOT_API_TOKEN = "ecsreboot:index:RebootApi"
 SIGNATURE_VERSION_TOKEN = "ecsreboot:index:SignatureVersion"
 RESULT_TOKEN = "ecsreboot:index:InstanceResult"
+HEALTH_CHECK_TOKEN = "ecsreboot:index:HealthCheck"
 
 #: The most instances one resource accepts; far beyond any fleet, it stops runaway lists early.
 MAX_INSTANCE_IDS = 100_000
@@ -87,7 +90,42 @@ INPUTS: tuple[Prop, ...] = (
                      "resource's customTimeouts (create/update; default 10 minutes)."),
     Prop("maxUnavailable", "integer", minimum=1,
          description="Rolling reboot: at most this many instances reboot at once; the next wave starts when the "
-                     "previous one is Running again. Unset: all instances in one wave."),
+                     "previous one is Running again (and healthy, with `healthCheck`). Instances that failed their "
+                     "health check count as unavailable, so they shrink later waves. Unset: all instances in one "
+                     "wave."),
+    Prop("healthCheck", "healthCheck",
+         description="After an instance is `Running` again, probe it until healthy; a wave is done only when all its "
+                     "instances are healthy (or failed), and only then does the next wave start. Failed instances "
+                     "get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: "
+                     "true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never "
+                     "logged."),
+    Prop("maxFailures", "integer", minimum=0,
+         description="Once more than this many instances of a round have failed (reboot refused, not Running again, "
+                     "or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in "
+                     "`failedInstanceIds`. Unset: no limit."),
+    Prop("pauseBetweenWaves", "number", minimum=0, maximum=MAX_SECONDS,
+         description="Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0."),
+)
+
+HEALTH_CHECK_FIELDS: tuple[Prop, ...] = (
+    Prop("url", "string", required=True,
+         description="`http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` "
+                     "(the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP "
+                     "or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are "
+                     "reached by address, as load balancers do)."),
+    Prop("expectedStatus", "integer[]",
+         description="HTTP statuses that count as healthy (HTTP only). Default: any of 200-399."),
+    Prop("timeoutSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
+         description="One probe's time limit in seconds."),
+    Prop("intervalSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
+         description="Seconds between the starts of two probes of one instance."),
+    Prop("healthyThreshold", "integer", default=1, minimum=1,
+         description="Consecutive successful probes needed to count as healthy."),
+    Prop("unhealthyThreshold", "integer", minimum=1,
+         description="Consecutive failed probes that fail the instance at once. Unset: keep probing until the "
+                     "round's deadline (customTimeouts)."),
+    Prop("initialDelaySeconds", "number", default=0.0, minimum=0, maximum=MAX_SECONDS,
+         description="Seconds to wait after the instance is `Running` again before its first probe."),
 )
 
 
@@ -170,6 +208,12 @@ ENUM_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
 def result_type_spec() -> dict[str, Any]:
     """The object type of one ``results`` entry."""
     return _result_type()
+
+
+def health_check_type_spec() -> dict[str, Any]:
+    """The object type of ``healthCheck`` (its property specs come from the adapter's schema code)."""
+    return {"type": "object", "description": "How to probe an instance once it is Running again.",
+            "required": [p.name for p in HEALTH_CHECK_FIELDS if p.required]}
 
 
 def input_names() -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The ECS client layer: transport, signing on the wire, retries, credentials, waiting, rounds.
 
-Imports only ``ecsreboot.core``, the standard library, ``requests`` and (lazily)
+Imports only ``ecsreboot.core``, the standard library (sockets for health probes), ``requests`` and (lazily)
 ``alibabacloud_credentials``. The public names are listed in ``__all__``; each is imported on first
 use (PEP 562), so code that needs only ``endpoint_url`` — the plugin before it prints its port —
 does not load the HTTP client.
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         resolve_credentials,
     )
     from .dryrun import DryRunReport, dry_run, verdict
+    from .probes import HealthResult, ProbeOutcome, Prober, SocketProber, wait_until_healthy
     from .reboot import (
         CONFIG_ERROR,
         MISSING_FROM_REPLY,
@@ -40,6 +41,8 @@ _HOME = {
     "ChainCredentialsProvider": "credentials", "CredentialsProvider": "credentials",
     "StaticCredentialsProvider": "credentials", "resolve_credentials": "credentials",
     "DryRunReport": "dryrun", "dry_run": "dryrun", "verdict": "dryrun",
+    "HealthResult": "probes", "ProbeOutcome": "probes", "Prober": "probes", "SocketProber": "probes",
+    "wait_until_healthy": "probes",
     "CONFIG_ERROR": "reboot", "MISSING_FROM_REPLY": "reboot", "NOT_ATTEMPTED": "reboot",
     "REBOOT_UNCONFIRMED": "reboot", "TRANSPORT_ERROR": "reboot", "RebootReply": "reboot",
     "RetryPolicy": "retry", "TokenBucket": "retry",
@@ -74,13 +77,17 @@ __all__ = [
     "DryRunReport",
     "EcsClient",
     "FakeTransport",
+    "HealthResult",
     "HttpRequest",
     "HttpResponse",
     "PollSchedule",
+    "ProbeOutcome",
+    "Prober",
     "RebootReply",
     "RequestsTransport",
     "RetryPolicy",
     "RoundClient",
+    "SocketProber",
     "StaticCredentialsProvider",
     "TokenBucket",
     "Transport",
@@ -91,5 +98,6 @@ __all__ = [
     "resolve_credentials",
     "run_round",
     "verdict",
+    "wait_until_healthy",
     "wait_until_running",
 ]

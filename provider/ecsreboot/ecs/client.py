@@ -276,8 +276,7 @@ class EcsClient:
             items = (reply.get("Instances") or {}).get("Instance") or []
             for item in items:
                 if isinstance(item, dict) and item.get("InstanceId"):
-                    states[str(item["InstanceId"])] = InstanceState(
-                        str(item.get("Status", "")), str(item.get("StartTime") or ""))
+                    states[str(item["InstanceId"])] = _state_of(item)
             total = _as_int(reply.get("TotalCount"))
             # Stop when the reply says there is nothing more; the page cap guards against a server
             # whose TotalCount never adds up (each page then costs one more call, not a loop forever).
@@ -303,6 +302,24 @@ def _gather(futures: list[Future[dict[str, InstanceState]]],
                     other.cancel()
                 raise failure
     return [f.result() for f in futures]
+
+
+def _state_of(item: Mapping[str, Any]) -> InstanceState:
+    """An ``Instance`` record: status, start, and the addresses a health check may need -- the first VPC
+    private IP (else the classic network's inner IP) and the public IP (else the EIP)."""
+    vpc = item.get("VpcAttributes")
+    private = _first_ip(vpc.get("PrivateIpAddress") if isinstance(vpc, Mapping) else None) or \
+        _first_ip(item.get("InnerIpAddress"))
+    public = _first_ip(item.get("PublicIpAddress")) or _first_ip(item.get("EipAddress"))
+    return InstanceState(str(item.get("Status", "")), str(item.get("StartTime") or ""), private, public)
+
+
+def _first_ip(field: Any) -> str:
+    """``{"IpAddress": ["10.0.0.1"]}`` or ``{"IpAddress": "10.0.0.1"}`` (EipAddress) -> the first address."""
+    value = field.get("IpAddress") if isinstance(field, Mapping) else None
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), "")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _as_int(value: Any) -> int | None:

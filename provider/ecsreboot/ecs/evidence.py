@@ -35,10 +35,17 @@ _FORMATS: tuple[tuple[str, _dt.timedelta], ...] = (
 
 @dataclass(frozen=True)
 class InstanceState:
-    """One instance as a DescribeInstances record shows it. ``start_time`` is the raw text ("" if absent)."""
+    """One instance as a DescribeInstances record shows it. ``start_time`` is the raw text ("" if absent);
+    the addresses fill a health check's URL template ("" when the record has none)."""
 
     status: str
     start_time: str = ""
+    private_ip: str = ""
+    public_ip: str = ""
+
+    def placeholders(self, instance_id: str) -> dict[str, str]:
+        """The values of a health check URL's placeholders (core/health.py)."""
+        return {"instanceId": instance_id, "privateIp": self.private_ip, "publicIp": self.public_ip}
 
     @property
     def transitional(self) -> bool:

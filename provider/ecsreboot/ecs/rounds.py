@@ -20,22 +20,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Protocol
 
 from ..core.clock import Clock
 from ..core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, ConfigError, DeadlineExceeded, EcsError
+from ..core.health import HEALTH_CHECK_FAILED, HealthCheck, fill
 from ..core.model import InstanceOutcome, ProgressEvent, ProgressKind, RoundOptions, RoundResult
 from ..core.operations import MAX_INSTANCES_PER_CALL
 from ..core.plan import chunked, dedupe, waves
 from ..core.status import TRANSITIONAL
 from .dryrun import DryRunClient, DryRunReport, dry_run
 from .evidence import Baseline, InstanceState
+from .probes import Prober, SocketProber, wait_until_healthy
 from .reboot import NOT_ATTEMPTED, RebootReply, failure_outcome
-from .waiter import PollSchedule, StatusReader, wait_until_running
+from .waiter import PollSchedule, StatusReader, WaitResult, wait_until_running
 
 __all__ = ["DryRunReport", "RoundClient", "dry_run", "run_round"]
 
 Progress = Callable[[ProgressEvent], None]
+_ADDRESS_NAMES = {"privateIp": "private IP address", "publicIp": "public IP address or EIP",
+                  "instanceId": "instance id"}
 #: attempts at the look before a wave (each one after the client's own retries)
 _LOOKS = 3
 
@@ -57,23 +62,35 @@ def run_round(
     progress: Progress,
     cancel: threading.Event,
     clock: Clock,
+    prober: Callable[[HealthCheck], Prober] | None = None,
 ) -> RoundResult:
     """Reboot ``instance_ids`` (deduplicated) as ``options`` say; see the module docstring.
 
-    With ``options.dry_run`` only the DryRun check runs and nothing is rebooted.
+    With ``options.dry_run`` only the DryRun check runs and nothing is rebooted. ``prober`` makes the
+    health probes of ``options.health_check`` (default: real sockets, ``SocketProber``).
     """
     ids = dedupe(instance_ids)
     deadline = clock.monotonic() + options.timeout
     if options.dry_run:
         return _dry_run_round(client, ids, options, progress, cancel, deadline)
-    plan = waves(ids, options.max_unavailable)
-    run = _Round(client, options, progress, cancel, clock, deadline, len(plan))
-    for number, wave in enumerate(plan, start=1):
-        stop = run.stop_reason(number)
+    check = options.health_check if options.wait_for_running else None
+    probe = (prober or SocketProber)(check) if check is not None else None
+    run = _Round(client, options, progress, cancel, clock, deadline, len(waves(ids, options.max_unavailable)),
+                 check, probe)
+    remaining, number = ids, 0
+    while remaining:
+        number += 1
+        size = run.next_wave_size(len(remaining))
+        stop = run.stop_reason(number) or run.budget_reason(number, size)
         if stop is not None:
-            run.skip(wave, stop)
-            continue
-        run.wave(number, wave, last=number == len(plan))
+            for k, wave in enumerate(waves(remaining, options.max_unavailable)):
+                run.skip(wave, run.stop_reason(number + k) or stop)
+            break
+        wave, remaining = remaining[:size], remaining[size:]
+        run.result.waves = number - 1 + len(waves(wave + remaining, size))
+        run.wave(number, wave, last=not remaining)
+        if remaining:
+            run.gate(number)
     if cancel.is_set() and run.result.failed_ids:
         # cut short by Cancel wherever it landed (a retry's backoff, a status check after a lost reply...)
         run.result.cancelled = True
@@ -84,13 +101,48 @@ class _Round:
     """The state of one round; one method per step."""
 
     def __init__(self, client: RoundClient, options: RoundOptions, progress: Progress,
-                 cancel: threading.Event, clock: Clock, deadline: float, wave_count: int) -> None:
+                 cancel: threading.Event, clock: Clock, deadline: float, wave_count: int,
+                 check: HealthCheck | None = None, prober: Prober | None = None) -> None:
         self.client, self.options, self.progress = client, options, progress
         self.cancel, self.clock, self.deadline = cancel, clock, deadline
         self.result = RoundResult(waves=wave_count)
         self.halt: str | None = None
         self.baseline = Baseline()
         self.left: set[str] = set()
+        self.check, self.prober = check, prober
+        #: rebooted instances that failed their health check: still down, so they use up maxUnavailable
+        self.down: set[str] = set()
+
+    def next_wave_size(self, remaining: int) -> int:
+        """``maxUnavailable`` less the instances still down (as Kubernetes counts unavailable pods)."""
+        if self.options.max_unavailable is None:
+            return remaining
+        return min(remaining, self.options.max_unavailable - len(self.down))
+
+    def budget_reason(self, number: int, size: int) -> str | None:
+        if size > 0:
+            return None
+        self.result.stopped_by_failures = True
+        return (f"{len(self.down)} instance(s) failed their health check and are still unavailable, using up "
+                f"maxUnavailable ({self.options.max_unavailable}) before wave {number}")
+
+    def gate(self, number: int) -> None:
+        """After a wave: stop the rollout past ``maxFailures``; else soak ``pauseBetweenWaves``."""
+        failed = len(self.result.failed_ids)
+        limit = self.options.max_failures
+        if self.halt is None and limit is not None and failed > limit:
+            self.result.stopped_by_failures = True
+            self.halt = f"{failed} instance(s) of the round failed, more than maxFailures ({limit})"
+            self.event("warning", f"rollout stopped after wave {number}: {self.halt}", number)
+            return
+        pause = self.options.pause_between_waves
+        if self.halt is not None or pause <= 0 or self.cancel.is_set():
+            return
+        self.event("pausing", f"wave {number}/{self.result.waves} done; pausing {pause:g}s before the next wave",
+                   number)
+        left = self.deadline - self.clock.monotonic()
+        if left > 0 and not self.clock.sleep(min(pause, left), self.cancel):
+            self.result.cancelled = True
 
     def stop_reason(self, number: int) -> str | None:
         if self.halt is not None:
@@ -107,9 +159,51 @@ class _Round:
         self.result.outcomes.extend(InstanceOutcome(i, NOT_ATTEMPTED, f"not rebooted: {reason}") for i in wave)
 
     def event(self, kind: ProgressKind, message: str, number: int, *, running: int = 0, total: int = 0,
-              ephemeral: bool = False) -> None:
+              healthy: int = 0, ephemeral: bool = False) -> None:
         self.progress(ProgressEvent(kind, message, wave=number, waves=self.result.waves, running=running,
-                                    total=total, ephemeral=ephemeral))
+                                    total=total, healthy=healthy, ephemeral=ephemeral))
+
+    def probe(self, number: int, label: str, waited: WaitResult) -> int:
+        """Probe the wave's instances that are Running again; fail the unhealthy ones. Returns how many
+        are healthy. URLs come from the records the wait already read: no call of their own."""
+        assert self.check is not None and self.prober is not None
+        urls: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        for iid in waited.back:
+            url, missing = fill(self.check.url, waited.records[iid].placeholders(iid))
+            if url is not None:
+                urls[iid] = url
+            else:
+                name = missing or ""
+                failed[iid] = f"no value for {{{name}}}: DescribeInstances reports no {_ADDRESS_NAMES.get(name, name)}"
+        total, running = len(waited.back) + len(waited.pending) + len(waited.missing), len(waited.back)
+
+        def on_progress(healthy: int, _: int, latest: str) -> None:
+            note = f"; {latest}" if latest else ""
+            self.event("probing", f"{label}: {running}/{total} Running, {healthy}/{total} healthy{note}", number,
+                       running=running, total=total, healthy=healthy, ephemeral=True)
+
+        on_progress(0, total, "")
+        health = wait_until_healthy(urls, self.check, ready_at=waited.back_at, deadline=self.deadline,
+                                    cancel=self.cancel, clock=self.clock, prober=self.prober,
+                                    concurrency=self.options.probe_concurrency, on_progress=on_progress)
+        failed.update(health.failed)
+        self.result.health.update(dict.fromkeys(health.healthy, "healthy"))
+        self.result.health.update(failed)
+        if failed:
+            self.down |= set(failed)
+            self.result.outcomes = [
+                replace(o, code=HEALTH_CHECK_FAILED, message=failed[o.instance_id]) if o.instance_id in failed else o
+                for o in self.result.outcomes]
+            for iid in list(failed)[:20]:
+                self.event("warning", f"{label}: {iid} failed its health check: {failed[iid]}", number)
+        if health.cancelled:
+            self.result.cancelled = True
+            self.halt = f"the round was cancelled while wave {number} was being probed"
+        elif health.timed_out:
+            self.result.timed_out = True
+            self.halt = f"wave {number} was not healthy before the round's timeout"
+        return len(health.healthy)
 
     def wave(self, number: int, wave: list[str], *, last: bool) -> None:
         label = f"wave {number}/{self.result.waves}"
@@ -241,9 +335,16 @@ class _Round:
         if waited.missing:
             self.event("warning", f"{label}: no longer listed by DescribeInstances: {', '.join(waited.missing)}",
                        number)
+        healthy = self.probe(number, label, waited) if self.check is not None else None
+        if waited.done and (healthy is None or healthy == len(ids)):
+            extra = "" if healthy is None else f", {healthy} healthy"
+            self.event("wave_done", f"{label} done: {len(waited.back)} Running again{extra}", number,
+                       running=len(waited.back), total=len(ids), healthy=healthy or 0)
+            return
         if waited.done:
-            self.event("wave_done", f"{label} done: {len(waited.back)} Running again", number,
-                       running=len(waited.back), total=len(ids))
+            self.event("wave_done", f"{label} done: {len(waited.back)} Running again, {healthy} healthy, "
+                       f"{len(ids) - (healthy or 0)} failed the health check", number,
+                       running=len(waited.back), total=len(ids), healthy=healthy or 0)
             return
         if waited.cancelled:
             self.result.cancelled = True

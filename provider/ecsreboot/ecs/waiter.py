@@ -88,6 +88,10 @@ class WaitResult:
     cancelled: bool = False
     #: a permanent describe failure (permission, auth) that ended the wait
     error: EcsError | None = None
+    #: the record of each instance from the poll that saw it back (its addresses feed health checks)
+    records: dict[str, InstanceState] = field(default_factory=dict)
+    #: when each instance was seen back (``clock.monotonic()``)
+    back_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -146,7 +150,7 @@ def wait_until_running(
             seen = None  # transient even after the client's retries: poll again later
         result.polls += 1
         if seen is not None:
-            state.update(seen, result.statuses, trusted=polled_at >= trust_from)
+            state.update(seen, result, trusted=polled_at >= trust_from, at=clock.monotonic())
             if on_poll is not None:
                 on_poll(len(state.back), len(ids))
         if not state.pending:
@@ -177,7 +181,8 @@ class _State:
         self._absent: dict[str, int] = dict.fromkeys(ids, 0)
         self._missing_polls = missing_polls
 
-    def update(self, seen: dict[str, InstanceState], statuses: dict[str, str], *, trusted: bool) -> None:
+    def update(self, seen: dict[str, InstanceState], result: WaitResult, *, trusted: bool, at: float) -> None:
+        statuses = result.statuses
         for i in self.pending:
             now = seen.get(i)
             if now is None:
@@ -192,5 +197,6 @@ class _State:
             elif (i in self.left or (trusted and i in self.reported_left)
                   or started_since(self.baseline.get(i), now)):
                 self.back.append(i)
+                result.records[i], result.back_at[i] = now, at
         done = set(self.back) | set(self.missing)
         self.pending = [i for i in self.pending if i not in done]

@@ -4,18 +4,23 @@
 method      path                      body -> answer
 ==========  ========================  ==================================================================
 GET         /_emulator/instances      ``?region=R`` optional -> ``{"instances": [{instanceId, region,
-                                      status, locks, expired, reboots, startTime}]}`` (the truth,
+                                      status, locks, expired, reboots, startTime, privateIpAddress,
+                                      publicIpAddress, eipAddress}]}`` (the truth,
                                       never the stale view)
 POST        /_emulator/instances      ``{count, region?, status?}`` -> ``{"instanceIds": [...]}``
 POST        /_emulator/status         ``{instanceId, status?, lock?, expired?, startTime?}`` ->
                                       ``{"instance": {...}}``; ``lock`` is a LockReason (``"security"``)
                                       or null to clear all locks; ``startTime`` (StartTime, the last
                                       start) is ``2026-01-02T03:04Z`` or ``2026-01-02T03:04:05Z``
+POST        /_emulator/addresses      ``{instanceId, privateIpAddress?, publicIpAddress?, eipAddress?}``
+                                      -> ``{"instance": {...}}``: what DescribeInstances reports as
+                                      VpcAttributes.PrivateIpAddress, PublicIpAddress and EipAddress
+                                      (IPv4; null or "" clears one), e.g. 127.0.0.2 for a test server
 POST        /_emulator/faults         ``{kind, action?, count?, probability?, code?, status?, message?,
                                       seconds?, retryAfterMs?}`` -> ``{"fault": {...}}``
 GET         /_emulator/faults         -> ``{"faults": [...]}`` (those not used up)
 DELETE      /_emulator/faults         -> ``{"ok": true}``
-GET         /_emulator/requests       -> ``{"requests": [{time, requestId, action, method, params,
+GET         /_emulator/requests       -> ``{"requests": [{time, at, requestId, action, method, params,
                                       signatureVersion, status, code, fault}]}`` (no credentials)
 GET         /_emulator/reboots        -> ``{"<instance id>": <real reboots>, ...}``
 POST        /_emulator/reset          -> ``{"ok": true}``: initial instances, no faults, empty log
@@ -95,6 +100,21 @@ def _set_status(service: EmulatorService, body: Json, _: dict[str, list[str]]) -
     return {"instance": backend.instance(iid).to_dict()}
 
 
+_ADDRESS_FIELDS = {"privateIpAddress": "private_ip", "publicIpAddress": "public_ip", "eipAddress": "eip"}
+
+
+def _set_addresses(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    iid = body.get("instanceId")
+    if not isinstance(iid, str):
+        raise ValueError("instanceId is required")
+    unknown = set(body) - {"instanceId", *_ADDRESS_FIELDS}
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(_ADDRESS_FIELDS)}")
+    service.backend.instance(iid)  # 404 before changing anything
+    service.backend.set_addresses(iid, **{_ADDRESS_FIELDS[k]: v for k, v in body.items() if k in _ADDRESS_FIELDS})
+    return {"instance": service.backend.instance(iid).to_dict()}
+
+
 def _add_fault(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
     fault = Fault(
         kind=body.get("kind", ""),
@@ -160,6 +180,7 @@ _ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "instances"): _list_instances,
     ("POST", "instances"): _add_instances,
     ("POST", "status"): _set_status,
+    ("POST", "addresses"): _set_addresses,
     ("POST", "faults"): _add_fault,
     ("GET", "faults"): _list_faults,
     ("DELETE", "faults"): _clear_faults,

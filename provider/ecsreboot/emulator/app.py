@@ -247,6 +247,12 @@ class ThreadedEmulator:
     def add_instances(self, count: int, region: str | None = None, status: str = "Running") -> list[str]:
         return self.backend.add_instances(count, region or self.service.region, status)
 
+    def set_addresses(self, instance_id: str, *, private_ip: str | None = None, public_ip: str | None = None,
+                      eip: str | None = None) -> None:
+        """What DescribeInstances reports as the instance's addresses (only those given change; "" clears)."""
+        given = {"private_ip": private_ip, "public_ip": public_ip, "eip": eip}
+        self.backend.set_addresses(instance_id, **{k: v for k, v in given.items() if v is not None})
+
     def reboot_counts(self) -> dict[str, int]:
         """Real reboots per instance id (dry runs do not count)."""
         return self.backend.reboot_counts()

@@ -20,6 +20,7 @@ so the threaded HTTP server can share one backend.
 from __future__ import annotations
 
 import datetime as _dt
+import ipaddress
 import random
 import string
 import threading
@@ -59,6 +60,10 @@ class _Instance:
     #: what describes show until ``stale_until`` (clock.monotonic()): the status and start before a reboot
     stale: tuple[Status, _dt.datetime] | None = None
     stale_until: float = 0.0
+    #: addresses as DescribeInstances reports them ("" = none): VPC private IP, public IP, EIP
+    private_ip: str = ""
+    public_ip: str = ""
+    eip: str = ""
 
 
 class Ecs:
@@ -124,8 +129,9 @@ class Ecs:
                 # started 1 to 30 days ago, created up to a year before that
                 started = wall - _dt.timedelta(seconds=self._ages.uniform(86_400, 30 * 86_400))
                 created = started - _dt.timedelta(seconds=self._ages.uniform(0, 365 * 86_400))
+                order = len(self._by_id)
                 self._by_id[iid] = _Instance(iid, region, Status(status), now, created, started,
-                                             order=len(self._by_id))
+                                             order=order, private_ip=_private_ip(order))
                 ids.append(iid)
             return ids
 
@@ -148,6 +154,20 @@ class Ecs:
                 locks.clear()
             else:
                 locks.pop(reason, None)
+
+    def set_addresses(self, instance_id: str, **addresses: str | None) -> None:
+        """Set or clear (None or "") ``private_ip``, ``public_ip`` and ``eip``; each must be an IPv4 address.
+
+        A new instance has a VPC private IP (``172.16.0.2``, ``172.16.0.3``, ... in creation order) and
+        no public IP or EIP, like an instance in a VPC without internet access."""
+        unknown = set(addresses) - {"private_ip", "public_ip", "eip"}
+        if unknown:
+            raise ValueError(f"unknown address kind(s): {', '.join(sorted(unknown))}")
+        checked = {k: _ipv4(k, v) for k, v in addresses.items()}
+        with self._lock:
+            inst = self._get(instance_id)
+            for kind, value in checked.items():
+                setattr(inst, kind, value)
 
     def expire(self, instance_id: str, expired: bool = True) -> None:
         """Mark a (prepaid) instance expired or in arrears, or clear that."""
@@ -326,6 +346,7 @@ class Ecs:
         return InstanceView(
             inst.instance_id, inst.region, status.value, tuple(inst.locks.items()),
             inst.expired, inst.reboots, inst.created, inst.since, started,
+            inst.private_ip, inst.public_ip, inst.eip,
         )
 
     def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:
@@ -348,3 +369,17 @@ class Ecs:
         token = encode_token(end) if end < len(views) else ""
         return Page(views[offset:end], len(views), offset // size + 1, size, token)
 
+
+
+def _private_ip(order: int) -> str:
+    n = order + 2  # 172.16.0.2 first: .0 is the network, .1 the vSwitch's gateway
+    return f"172.{16 + (n >> 16) % 16}.{(n >> 8) & 255}.{n & 255}"
+
+
+def _ipv4(kind: str, value: str | None) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ipaddress.AddressValueError, ValueError):
+        raise ValueError(f"{kind} must be an IPv4 address, not {value!r}") from None

@@ -40,6 +40,9 @@ class InstanceView:
     status_changed_at: float
     #: the last start (DescribeInstances' StartTime)
     started: _dt.datetime
+    private_ip: str = ""
+    public_ip: str = ""
+    eip: str = ""
 
     @property
     def start_time(self) -> str:
@@ -56,6 +59,9 @@ class InstanceView:
             "expired": self.expired,
             "reboots": self.reboots,
             "startTime": self.started.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "privateIpAddress": self.private_ip,
+            "publicIpAddress": self.public_ip,
+            "eipAddress": self.eip,
         }
 
 

@@ -98,6 +98,16 @@ def instance_record(view: InstanceView) -> Body:
         "StartTime": view.start_time,
         "ExpiredTime": created if view.expired else _FAR_FUTURE,
         "OperationLocks": {"LockReason": [{"LockReason": r, "LockMsg": m} for r, m in view.locks]},
+        # the addresses as the real API nests them: lists of IpAddress, except the EIP's single string
+        "InstanceNetworkType": "vpc",
+        "VpcAttributes": {
+            "VpcId": f"vpc-{view.region}-emulated", "VSwitchId": f"vsw-{view.region}-h-emulated", "NatIpAddress": "",
+            "PrivateIpAddress": {"IpAddress": [view.private_ip] if view.private_ip else []},
+        },
+        "PublicIpAddress": {"IpAddress": [view.public_ip] if view.public_ip else []},
+        "InnerIpAddress": {"IpAddress": []},
+        "EipAddress": {"IpAddress": view.eip, "AllocationId": f"eip-{view.instance_id[2:14]}" if view.eip else "",
+                       "InternetChargeType": "PayByTraffic" if view.eip else ""},
     }
 
 

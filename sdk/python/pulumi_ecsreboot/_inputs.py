@@ -15,9 +15,172 @@ else:
 from . import _utilities
 
 __all__ = [
+    'HealthCheckArgs',
+    'HealthCheckArgsDict',
     'InstanceResultArgs',
     'InstanceResultArgsDict',
 ]
+
+class HealthCheckArgsDict(TypedDict):
+    """
+    How to probe an instance once it is Running again.
+    """
+    url: pulumi.Input[_builtins.str]
+    """
+    `http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` (the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are reached by address, as load balancers do).
+    """
+    expected_status: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.int]]]]]
+    """
+    HTTP statuses that count as healthy (HTTP only). Default: any of 200-399.
+    """
+    healthy_threshold: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Consecutive successful probes needed to count as healthy.
+    """
+    initial_delay_seconds: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Seconds to wait after the instance is `Running` again before its first probe.
+    """
+    interval_seconds: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Seconds between the starts of two probes of one instance.
+    """
+    timeout_seconds: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    One probe's time limit in seconds.
+    """
+    unhealthy_threshold: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Consecutive failed probes that fail the instance at once. Unset: keep probing until the round's deadline (customTimeouts).
+    """
+
+@pulumi.input_type
+class HealthCheckArgs:
+    def __init__(__self__, *,
+                 url: pulumi.Input[_builtins.str],
+                 expected_status: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.int]]]] = None,
+                 healthy_threshold: pulumi.Input[Optional[_builtins.int]] = None,
+                 initial_delay_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 unhealthy_threshold: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        How to probe an instance once it is Running again.
+
+        :param pulumi.Input[_builtins.str] url: `http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` (the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are reached by address, as load balancers do).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.int]]] expected_status: HTTP statuses that count as healthy (HTTP only). Default: any of 200-399.
+        :param pulumi.Input[_builtins.int] healthy_threshold: Consecutive successful probes needed to count as healthy.
+        :param pulumi.Input[_builtins.float] initial_delay_seconds: Seconds to wait after the instance is `Running` again before its first probe.
+        :param pulumi.Input[_builtins.float] interval_seconds: Seconds between the starts of two probes of one instance.
+        :param pulumi.Input[_builtins.float] timeout_seconds: One probe's time limit in seconds.
+        :param pulumi.Input[_builtins.int] unhealthy_threshold: Consecutive failed probes that fail the instance at once. Unset: keep probing until the round's deadline (customTimeouts).
+        """
+        pulumi.set(__self__, "url", url)
+        if expected_status is not None:
+            pulumi.set(__self__, "expected_status", expected_status)
+        if healthy_threshold is None:
+            healthy_threshold = 1
+        if healthy_threshold is not None:
+            pulumi.set(__self__, "healthy_threshold", healthy_threshold)
+        if initial_delay_seconds is None:
+            initial_delay_seconds = 0.0
+        if initial_delay_seconds is not None:
+            pulumi.set(__self__, "initial_delay_seconds", initial_delay_seconds)
+        if interval_seconds is None:
+            interval_seconds = 5.0
+        if interval_seconds is not None:
+            pulumi.set(__self__, "interval_seconds", interval_seconds)
+        if timeout_seconds is None:
+            timeout_seconds = 5.0
+        if timeout_seconds is not None:
+            pulumi.set(__self__, "timeout_seconds", timeout_seconds)
+        if unhealthy_threshold is not None:
+            pulumi.set(__self__, "unhealthy_threshold", unhealthy_threshold)
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> pulumi.Input[_builtins.str]:
+        """
+        `http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` (the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are reached by address, as load balancers do).
+        """
+        return pulumi.get(self, "url")
+
+    @url.setter
+    def url(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "url", value)
+
+    @_builtins.property
+    @pulumi.getter(name="expectedStatus")
+    def expected_status(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.int]]]]:
+        """
+        HTTP statuses that count as healthy (HTTP only). Default: any of 200-399.
+        """
+        return pulumi.get(self, "expected_status")
+
+    @expected_status.setter
+    def expected_status(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.int]]]]):
+        pulumi.set(self, "expected_status", value)
+
+    @_builtins.property
+    @pulumi.getter(name="healthyThreshold")
+    def healthy_threshold(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Consecutive successful probes needed to count as healthy.
+        """
+        return pulumi.get(self, "healthy_threshold")
+
+    @healthy_threshold.setter
+    def healthy_threshold(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "healthy_threshold", value)
+
+    @_builtins.property
+    @pulumi.getter(name="initialDelaySeconds")
+    def initial_delay_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds to wait after the instance is `Running` again before its first probe.
+        """
+        return pulumi.get(self, "initial_delay_seconds")
+
+    @initial_delay_seconds.setter
+    def initial_delay_seconds(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "initial_delay_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter(name="intervalSeconds")
+    def interval_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds between the starts of two probes of one instance.
+        """
+        return pulumi.get(self, "interval_seconds")
+
+    @interval_seconds.setter
+    def interval_seconds(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "interval_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter(name="timeoutSeconds")
+    def timeout_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        One probe's time limit in seconds.
+        """
+        return pulumi.get(self, "timeout_seconds")
+
+    @timeout_seconds.setter
+    def timeout_seconds(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "timeout_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter(name="unhealthyThreshold")
+    def unhealthy_threshold(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Consecutive failed probes that fail the instance at once. Unset: keep probing until the round's deadline (customTimeouts).
+        """
+        return pulumi.get(self, "unhealthy_threshold")
+
+    @unhealthy_threshold.setter
+    def unhealthy_threshold(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "unhealthy_threshold", value)
+
 
 class InstanceResultArgsDict(TypedDict):
     """

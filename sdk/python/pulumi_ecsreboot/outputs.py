@@ -16,8 +16,139 @@ from . import _utilities
 from . import outputs
 
 __all__ = [
+    'HealthCheck',
     'InstanceResult',
 ]
+
+@pulumi.output_type
+class HealthCheck(dict):
+    """
+    How to probe an instance once it is Running again.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "expectedStatus":
+            suggest = "expected_status"
+        elif key == "healthyThreshold":
+            suggest = "healthy_threshold"
+        elif key == "initialDelaySeconds":
+            suggest = "initial_delay_seconds"
+        elif key == "intervalSeconds":
+            suggest = "interval_seconds"
+        elif key == "timeoutSeconds":
+            suggest = "timeout_seconds"
+        elif key == "unhealthyThreshold":
+            suggest = "unhealthy_threshold"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in HealthCheck. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        HealthCheck.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        HealthCheck.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 url: _builtins.str,
+                 expected_status: Optional[Sequence[_builtins.int]] = None,
+                 healthy_threshold: Optional[_builtins.int] = None,
+                 initial_delay_seconds: Optional[_builtins.float] = None,
+                 interval_seconds: Optional[_builtins.float] = None,
+                 timeout_seconds: Optional[_builtins.float] = None,
+                 unhealthy_threshold: Optional[_builtins.int] = None):
+        """
+        How to probe an instance once it is Running again.
+
+        :param _builtins.str url: `http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` (the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are reached by address, as load balancers do).
+        :param Sequence[_builtins.int] expected_status: HTTP statuses that count as healthy (HTTP only). Default: any of 200-399.
+        :param _builtins.int healthy_threshold: Consecutive successful probes needed to count as healthy.
+        :param _builtins.float initial_delay_seconds: Seconds to wait after the instance is `Running` again before its first probe.
+        :param _builtins.float interval_seconds: Seconds between the starts of two probes of one instance.
+        :param _builtins.float timeout_seconds: One probe's time limit in seconds.
+        :param _builtins.int unhealthy_threshold: Consecutive failed probes that fail the instance at once. Unset: keep probing until the round's deadline (customTimeouts).
+        """
+        pulumi.set(__self__, "url", url)
+        if expected_status is not None:
+            pulumi.set(__self__, "expected_status", expected_status)
+        if healthy_threshold is None:
+            healthy_threshold = 1
+        if healthy_threshold is not None:
+            pulumi.set(__self__, "healthy_threshold", healthy_threshold)
+        if initial_delay_seconds is None:
+            initial_delay_seconds = 0.0
+        if initial_delay_seconds is not None:
+            pulumi.set(__self__, "initial_delay_seconds", initial_delay_seconds)
+        if interval_seconds is None:
+            interval_seconds = 5.0
+        if interval_seconds is not None:
+            pulumi.set(__self__, "interval_seconds", interval_seconds)
+        if timeout_seconds is None:
+            timeout_seconds = 5.0
+        if timeout_seconds is not None:
+            pulumi.set(__self__, "timeout_seconds", timeout_seconds)
+        if unhealthy_threshold is not None:
+            pulumi.set(__self__, "unhealthy_threshold", unhealthy_threshold)
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> _builtins.str:
+        """
+        `http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` (the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are reached by address, as load balancers do).
+        """
+        return pulumi.get(self, "url")
+
+    @_builtins.property
+    @pulumi.getter(name="expectedStatus")
+    def expected_status(self) -> Optional[Sequence[_builtins.int]]:
+        """
+        HTTP statuses that count as healthy (HTTP only). Default: any of 200-399.
+        """
+        return pulumi.get(self, "expected_status")
+
+    @_builtins.property
+    @pulumi.getter(name="healthyThreshold")
+    def healthy_threshold(self) -> Optional[_builtins.int]:
+        """
+        Consecutive successful probes needed to count as healthy.
+        """
+        return pulumi.get(self, "healthy_threshold")
+
+    @_builtins.property
+    @pulumi.getter(name="initialDelaySeconds")
+    def initial_delay_seconds(self) -> Optional[_builtins.float]:
+        """
+        Seconds to wait after the instance is `Running` again before its first probe.
+        """
+        return pulumi.get(self, "initial_delay_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="intervalSeconds")
+    def interval_seconds(self) -> Optional[_builtins.float]:
+        """
+        Seconds between the starts of two probes of one instance.
+        """
+        return pulumi.get(self, "interval_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="timeoutSeconds")
+    def timeout_seconds(self) -> Optional[_builtins.float]:
+        """
+        One probe's time limit in seconds.
+        """
+        return pulumi.get(self, "timeout_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="unhealthyThreshold")
+    def unhealthy_threshold(self) -> Optional[_builtins.int]:
+        """
+        Consecutive failed probes that fail the instance at once. Unset: keep probing until the round's deadline (customTimeouts).
+        """
+        return pulumi.get(self, "unhealthy_threshold")
+
 
 @pulumi.output_type
 class InstanceResult(dict):

@@ -39,9 +39,21 @@ class RebootTriggerArgsDict(TypedDict):
     """
     Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
     """
+    health_check: NotRequired[pulumi.Input[Optional['HealthCheckArgsDict']]]
+    """
+    After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+    """
+    max_failures: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+    """
     max_unavailable: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+    Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
+    """
+    pause_between_waves: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
     """
     reboot_api: NotRequired[pulumi.Input[Optional['RebootApi']]]
     """
@@ -71,7 +83,10 @@ class RebootTriggerArgs:
                  batch_optimization: pulumi.Input[Optional['BatchOptimization']] = None,
                  dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
+                 max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+                 pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
                  reboot_api: pulumi.Input[Optional['RebootApi']] = None,
                  reboot_on_create: pulumi.Input[Optional[_builtins.bool]] = None,
                  region_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -84,7 +99,10 @@ class RebootTriggerArgs:
         :param pulumi.Input['BatchOptimization'] batch_optimization: The batch mode of RebootInstances. `AllTogether`: if any instance fails validation, no instance of that call is rebooted. `SuccessFirst`: each instance is rebooted on its own, and failures are reported per instance in `failedInstanceIds`.
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
-        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        :param pulumi.Input['HealthCheckArgs'] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+        :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
         :param pulumi.Input['RebootApi'] reboot_api: `RebootInstances` (batch API, up to 100 instances per call) or `RebootInstance` (one call per instance, for RAM policies that grant only `ecs:RebootInstance`). With `RebootInstance`, no RebootInstances call is made at all, dry runs included.
         :param pulumi.Input[_builtins.bool] reboot_on_create: Reboot when the resource is first created. Set false to adopt running instances and reboot them only on the next trigger change.
         :param pulumi.Input[_builtins.str] region_id: The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`.
@@ -104,8 +122,14 @@ class RebootTriggerArgs:
             force_reboot = False
         if force_reboot is not None:
             pulumi.set(__self__, "force_reboot", force_reboot)
+        if health_check is not None:
+            pulumi.set(__self__, "health_check", health_check)
+        if max_failures is not None:
+            pulumi.set(__self__, "max_failures", max_failures)
         if max_unavailable is not None:
             pulumi.set(__self__, "max_unavailable", max_unavailable)
+        if pause_between_waves is not None:
+            pulumi.set(__self__, "pause_between_waves", pause_between_waves)
         if reboot_api is None:
             reboot_api = RebootApi.REBOOT_INSTANCES
         if reboot_api is not None:
@@ -172,16 +196,52 @@ class RebootTriggerArgs:
         pulumi.set(self, "force_reboot", value)
 
     @_builtins.property
+    @pulumi.getter(name="healthCheck")
+    def health_check(self) -> pulumi.Input[Optional['HealthCheckArgs']]:
+        """
+        After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+        """
+        return pulumi.get(self, "health_check")
+
+    @health_check.setter
+    def health_check(self, value: pulumi.Input[Optional['HealthCheckArgs']]):
+        pulumi.set(self, "health_check", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxFailures")
+    def max_failures(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        """
+        return pulumi.get(self, "max_failures")
+
+    @max_failures.setter
+    def max_failures(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_failures", value)
+
+    @_builtins.property
     @pulumi.getter(name="maxUnavailable")
     def max_unavailable(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
         """
         return pulumi.get(self, "max_unavailable")
 
     @max_unavailable.setter
     def max_unavailable(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_unavailable", value)
+
+    @_builtins.property
+    @pulumi.getter(name="pauseBetweenWaves")
+    def pause_between_waves(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
+        """
+        return pulumi.get(self, "pause_between_waves")
+
+    @pause_between_waves.setter
+    def pause_between_waves(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "pause_between_waves", value)
 
     @_builtins.property
     @pulumi.getter(name="rebootApi")
@@ -251,9 +311,12 @@ class _RebootTriggerState:
                  dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
                  failed_instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  last_reboot_time: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+                 pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
                  reboot_api: pulumi.Input[Optional['RebootApi']] = None,
                  reboot_count: pulumi.Input[Optional[_builtins.int]] = None,
                  reboot_on_create: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -269,9 +332,12 @@ class _RebootTriggerState:
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] failed_instance_ids: Instances of the current trigger generation not yet rebooted successfully; the next `pulumi up` retries only these.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
+        :param pulumi.Input['HealthCheckArgs'] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
         :param pulumi.Input[_builtins.str] last_reboot_time: When the last round finished (RFC 3339, UTC).
-        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
         :param pulumi.Input['RebootApi'] reboot_api: `RebootInstances` (batch API, up to 100 instances per call) or `RebootInstance` (one call per instance, for RAM policies that grant only `ecs:RebootInstance`). With `RebootInstance`, no RebootInstances call is made at all, dry runs included.
         :param pulumi.Input[_builtins.int] reboot_count: Reboot rounds done over the resource's life.
         :param pulumi.Input[_builtins.bool] reboot_on_create: Reboot when the resource is first created. Set false to adopt running instances and reboot them only on the next trigger change.
@@ -289,12 +355,18 @@ class _RebootTriggerState:
             pulumi.set(__self__, "failed_instance_ids", failed_instance_ids)
         if force_reboot is not None:
             pulumi.set(__self__, "force_reboot", force_reboot)
+        if health_check is not None:
+            pulumi.set(__self__, "health_check", health_check)
         if instance_ids is not None:
             pulumi.set(__self__, "instance_ids", instance_ids)
         if last_reboot_time is not None:
             pulumi.set(__self__, "last_reboot_time", last_reboot_time)
+        if max_failures is not None:
+            pulumi.set(__self__, "max_failures", max_failures)
         if max_unavailable is not None:
             pulumi.set(__self__, "max_unavailable", max_unavailable)
+        if pause_between_waves is not None:
+            pulumi.set(__self__, "pause_between_waves", pause_between_waves)
         if reboot_api is not None:
             pulumi.set(__self__, "reboot_api", reboot_api)
         if reboot_count is not None:
@@ -361,6 +433,18 @@ class _RebootTriggerState:
         pulumi.set(self, "force_reboot", value)
 
     @_builtins.property
+    @pulumi.getter(name="healthCheck")
+    def health_check(self) -> pulumi.Input[Optional['HealthCheckArgs']]:
+        """
+        After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+        """
+        return pulumi.get(self, "health_check")
+
+    @health_check.setter
+    def health_check(self, value: pulumi.Input[Optional['HealthCheckArgs']]):
+        pulumi.set(self, "health_check", value)
+
+    @_builtins.property
     @pulumi.getter(name="instanceIds")
     def instance_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
@@ -385,16 +469,40 @@ class _RebootTriggerState:
         pulumi.set(self, "last_reboot_time", value)
 
     @_builtins.property
+    @pulumi.getter(name="maxFailures")
+    def max_failures(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        """
+        return pulumi.get(self, "max_failures")
+
+    @max_failures.setter
+    def max_failures(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_failures", value)
+
+    @_builtins.property
     @pulumi.getter(name="maxUnavailable")
     def max_unavailable(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
         """
         return pulumi.get(self, "max_unavailable")
 
     @max_unavailable.setter
     def max_unavailable(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_unavailable", value)
+
+    @_builtins.property
+    @pulumi.getter(name="pauseBetweenWaves")
+    def pause_between_waves(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
+        """
+        return pulumi.get(self, "pause_between_waves")
+
+    @pause_between_waves.setter
+    def pause_between_waves(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "pause_between_waves", value)
 
     @_builtins.property
     @pulumi.getter(name="rebootApi")
@@ -502,8 +610,11 @@ class RebootTrigger(pulumi.CustomResource):
                  batch_optimization: pulumi.Input[Optional['BatchOptimization']] = None,
                  dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict']]] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+                 pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
                  reboot_api: pulumi.Input[Optional['RebootApi']] = None,
                  reboot_on_create: pulumi.Input[Optional[_builtins.bool]] = None,
                  region_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -522,6 +633,8 @@ class RebootTrigger(pulumi.CustomResource):
         - A round that leaves instances failed (SuccessFirst partial failure, wait timeout) fails the step but records the
           new state, so the next `pulumi up` retries only `failedInstanceIds`.
         - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
+        - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
+          stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
         - **Delete** calls no API.
 
         ## Example
@@ -541,8 +654,11 @@ class RebootTrigger(pulumi.CustomResource):
         :param pulumi.Input['BatchOptimization'] batch_optimization: The batch mode of RebootInstances. `AllTogether`: if any instance fails validation, no instance of that call is rebooted. `SuccessFirst`: each instance is rebooted on its own, and failures are reported per instance in `failedInstanceIds`.
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
+        :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
-        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
         :param pulumi.Input['RebootApi'] reboot_api: `RebootInstances` (batch API, up to 100 instances per call) or `RebootInstance` (one call per instance, for RAM policies that grant only `ecs:RebootInstance`). With `RebootInstance`, no RebootInstances call is made at all, dry runs included.
         :param pulumi.Input[_builtins.bool] reboot_on_create: Reboot when the resource is first created. Set false to adopt running instances and reboot them only on the next trigger change.
         :param pulumi.Input[_builtins.str] region_id: The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`.
@@ -567,6 +683,8 @@ class RebootTrigger(pulumi.CustomResource):
         - A round that leaves instances failed (SuccessFirst partial failure, wait timeout) fails the step but records the
           new state, so the next `pulumi up` retries only `failedInstanceIds`.
         - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
+        - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
+          stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
         - **Delete** calls no API.
 
         ## Example
@@ -599,8 +717,11 @@ class RebootTrigger(pulumi.CustomResource):
                  batch_optimization: pulumi.Input[Optional['BatchOptimization']] = None,
                  dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict']]] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+                 pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
                  reboot_api: pulumi.Input[Optional['RebootApi']] = None,
                  reboot_on_create: pulumi.Input[Optional[_builtins.bool]] = None,
                  region_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -624,10 +745,13 @@ class RebootTrigger(pulumi.CustomResource):
             if force_reboot is None:
                 force_reboot = False
             __props__.__dict__["force_reboot"] = force_reboot
+            __props__.__dict__["health_check"] = health_check
             if instance_ids is None and not opts.urn:
                 raise TypeError("Missing required property 'instance_ids'")
             __props__.__dict__["instance_ids"] = instance_ids
+            __props__.__dict__["max_failures"] = max_failures
             __props__.__dict__["max_unavailable"] = max_unavailable
+            __props__.__dict__["pause_between_waves"] = pause_between_waves
             if reboot_api is None:
                 reboot_api = RebootApi.REBOOT_INSTANCES
             __props__.__dict__["reboot_api"] = reboot_api
@@ -658,9 +782,12 @@ class RebootTrigger(pulumi.CustomResource):
             dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
             failed_instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
+            health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict']]] = None,
             instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             last_reboot_time: pulumi.Input[Optional[_builtins.str]] = None,
+            max_failures: pulumi.Input[Optional[_builtins.int]] = None,
             max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+            pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
             reboot_api: pulumi.Input[Optional['RebootApi']] = None,
             reboot_count: pulumi.Input[Optional[_builtins.int]] = None,
             reboot_on_create: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -680,9 +807,12 @@ class RebootTrigger(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] failed_instance_ids: Instances of the current trigger generation not yet rebooted successfully; the next `pulumi up` retries only these.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
+        :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
         :param pulumi.Input[_builtins.str] last_reboot_time: When the last round finished (RFC 3339, UTC).
-        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
+        :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
         :param pulumi.Input['RebootApi'] reboot_api: `RebootInstances` (batch API, up to 100 instances per call) or `RebootInstance` (one call per instance, for RAM policies that grant only `ecs:RebootInstance`). With `RebootInstance`, no RebootInstances call is made at all, dry runs included.
         :param pulumi.Input[_builtins.int] reboot_count: Reboot rounds done over the resource's life.
         :param pulumi.Input[_builtins.bool] reboot_on_create: Reboot when the resource is first created. Set false to adopt running instances and reboot them only on the next trigger change.
@@ -700,9 +830,12 @@ class RebootTrigger(pulumi.CustomResource):
         __props__.__dict__["dry_run"] = dry_run
         __props__.__dict__["failed_instance_ids"] = failed_instance_ids
         __props__.__dict__["force_reboot"] = force_reboot
+        __props__.__dict__["health_check"] = health_check
         __props__.__dict__["instance_ids"] = instance_ids
         __props__.__dict__["last_reboot_time"] = last_reboot_time
+        __props__.__dict__["max_failures"] = max_failures
         __props__.__dict__["max_unavailable"] = max_unavailable
+        __props__.__dict__["pause_between_waves"] = pause_between_waves
         __props__.__dict__["reboot_api"] = reboot_api
         __props__.__dict__["reboot_count"] = reboot_count
         __props__.__dict__["reboot_on_create"] = reboot_on_create
@@ -746,6 +879,14 @@ class RebootTrigger(pulumi.CustomResource):
         return pulumi.get(self, "force_reboot")
 
     @_builtins.property
+    @pulumi.getter(name="healthCheck")
+    def health_check(self) -> pulumi.Output[Optional['outputs.HealthCheck']]:
+        """
+        After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+        """
+        return pulumi.get(self, "health_check")
+
+    @_builtins.property
     @pulumi.getter(name="instanceIds")
     def instance_ids(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
@@ -762,12 +903,28 @@ class RebootTrigger(pulumi.CustomResource):
         return pulumi.get(self, "last_reboot_time")
 
     @_builtins.property
+    @pulumi.getter(name="maxFailures")
+    def max_failures(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
+        """
+        return pulumi.get(self, "max_failures")
+
+    @_builtins.property
     @pulumi.getter(name="maxUnavailable")
     def max_unavailable(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
-        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again. Unset: all instances in one wave.
+        Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
         """
         return pulumi.get(self, "max_unavailable")
+
+    @_builtins.property
+    @pulumi.getter(name="pauseBetweenWaves")
+    def pause_between_waves(self) -> pulumi.Output[Optional[_builtins.float]]:
+        """
+        Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
+        """
+        return pulumi.get(self, "pause_between_waves")
 
     @_builtins.property
     @pulumi.getter(name="rebootApi")

@@ -38,7 +38,8 @@ def test_set_status_lock_and_expiry(service: EmulatorService) -> None:
     assert status == 200
     started = answer["instance"].pop("startTime")
     assert answer["instance"] == {"instanceId": iid, "region": "cn-hangzhou", "status": "Stopped",
-                                  "locks": ["security"], "expired": True, "reboots": 0}
+                                  "locks": ["security"], "expired": True, "reboots": 0,
+                                  "privateIpAddress": "172.16.0.2", "publicIpAddress": "", "eipAddress": ""}
     assert started.endswith("Z") and started < service.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     _, answer = admin(service, "POST", "status", {"instanceId": iid, "lock": None, "expired": False})
     assert answer["instance"]["locks"] == [] and not answer["instance"]["expired"]

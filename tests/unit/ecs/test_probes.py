@@ -1,0 +1,80 @@
+"""wait_until_healthy with a FakeClock and a scripted prober: schedule, thresholds, bound, deadline."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ecsreboot.core.clock import FakeClock
+from ecsreboot.core.health import HealthCheck
+from ecsreboot.ecs import HealthResult, ProbeOutcome, wait_until_healthy
+
+
+class Scripted:
+    """Answers per URL from a script (the last answer repeats); records (fake time, url) of each probe."""
+
+    def __init__(self, clock: FakeClock, scripts: dict[str, Sequence[bool]]) -> None:
+        self.clock, self.scripts = clock, scripts
+        self.calls: list[tuple[float, str, float]] = []
+        self.lock = threading.Lock()
+        self.open_now = self.peak = 0
+
+    def __call__(self, url: str, timeout: float, cancel: threading.Event) -> ProbeOutcome:
+        with self.lock:
+            self.open_now += 1
+            self.peak = max(self.peak, self.open_now)
+            n = sum(1 for _, u, _ in self.calls if u == url)
+            self.calls.append((self.clock.monotonic(), url, timeout))
+        script = self.scripts[url]
+        ok = script[min(n, len(script) - 1)]
+        with self.lock:
+            self.open_now -= 1
+        return ProbeOutcome(ok, "HTTP 200" if ok else "HTTP 503")
+
+
+def run(scripts: dict[str, Sequence[bool]], check: HealthCheck, *, deadline: float = 100.0,
+        ready_at: dict[str, float] | None = None, concurrency: int = 8) -> tuple[Scripted, HealthResult, FakeClock]:
+    clock = FakeClock(start=0.0)
+    prober = Scripted(clock, scripts)
+    urls = {f"i-{u}": u for u in scripts}
+    result = wait_until_healthy(urls, check, ready_at=ready_at or {}, deadline=deadline, cancel=threading.Event(),
+                                clock=clock, prober=prober, concurrency=concurrency)
+    return prober, result, clock
+
+
+def test_probes_every_interval_from_initial_delay_until_the_threshold() -> None:
+    check = HealthCheck("http://x", interval=2.0, healthy_threshold=2, initial_delay=3.0)
+    prober, result, _ = run({"a": [False, True, True]}, check, ready_at={"i-a": 1.0})
+    assert [t for t, _, _ in prober.calls] == [4.0, 6.0, 8.0]
+    assert result.healthy == ["i-a"] and result.failed == {}
+
+
+def test_unhealthy_threshold_fails_with_the_last_outcome_and_a_flap_resets_the_streak() -> None:
+    check = HealthCheck("http://x", interval=1.0, healthy_threshold=2, unhealthy_threshold=3)
+    prober, result, _ = run({"a": [True, False, True, True], "b": [False]}, check)
+    assert result.failed == {"i-b": "unhealthy: HTTP 503 (3 failed probe(s) in a row)"}
+    assert result.healthy == ["i-a"]
+    assert [u for _, u, _ in prober.calls].count("a") == 4 and [u for _, u, _ in prober.calls].count("b") == 3
+
+
+def test_the_deadline_fails_what_is_not_healthy_and_bounds_each_probe() -> None:
+    check = HealthCheck("http://x", interval=4.0, timeout=5.0)
+    prober, result, clock = run({"a": [False]}, check, deadline=10.0)
+    assert clock.monotonic() == 10.0 and result.timed_out
+    assert result.failed == {"i-a": "not healthy before the round's timeout; last probe: HTTP 503"}
+    assert [round(t, 3) for _, _, t in prober.calls] == [5.0, 5.0, 2.0]  # the last one only gets what is left
+
+
+def test_concurrency_is_bounded() -> None:
+    scripts = {str(n): [True] for n in range(200)}
+    prober, result, _ = run(scripts, HealthCheck("http://x"), concurrency=5)
+    assert len(result.healthy) == 200 and prober.peak <= 5
+
+
+def test_cancel_fails_the_rest_at_once() -> None:
+    clock = FakeClock(start=0.0)
+    cancel = threading.Event()
+    cancel.set()
+    result = wait_until_healthy({"i-a": "a"}, HealthCheck("http://x"), ready_at={}, deadline=5.0, cancel=cancel,
+                                clock=clock, prober=Scripted(clock, {"a": [True]}))
+    assert result.cancelled and result.failed == {"i-a": "the round was cancelled; no probe answered yet"}
