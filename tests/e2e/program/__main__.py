@@ -4,8 +4,8 @@ Config (all JSON objects, set by the tests with `pulumi config set --path` or a 
 - `providers`: {name: ProviderArgs in snake_case} — explicit `ecsreboot.Provider` resources;
 - `resources`: {name: RebootTriggerArgs in snake_case, plus `provider` (a name above), `timeout` (customTimeouts
   create/update, e.g. "2m"), `import` (an id to adopt), `after` (a resource
-  above whose `lastRebootTime` becomes trigger `after`), and `secretTrigger` (a trigger key whose value is the
-  secret config `secretValue`)}.
+  above whose `lastRebootTime` becomes trigger `after`), `secretTrigger` (a trigger key whose value is the
+  secret config `secretValue`) and `secretHealthUrl` (a healthCheck whose url is that secret)}.
 Each resource's outputs are exported under its name.
 """
 
@@ -31,6 +31,8 @@ for name, spec in (config.get_object("resources") or {}).items():
         triggers["after"] = created[args.pop("after")].last_reboot_time
     if "secretTrigger" in args:
         triggers[args.pop("secretTrigger")] = config.require_secret("secretValue")
+    if args.pop("secretHealthUrl", False):  # a health check whose URL is the secret config `secretValue`
+        args["health_check"] = {"url": config.require_secret("secretValue")}
     trigger = created[name] = ecsreboot.RebootTrigger(name, triggers=triggers, **args, opts=options)
     pulumi.export(name, {
         "rebootCount": trigger.reboot_count,
