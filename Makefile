@@ -48,9 +48,9 @@ e2e: install $(E2E)
 schema: install
 	$(BIN)/ecsreboot schema > schema.json
 
-sdk: install
-	rm -rf sdk/python
-	$(PY) -m ecsreboot.sdkgen schema.json sdk/python
+# The Python, Node.js and Go SDKs from schema.json by Pulumi's own code generators (needs Go; tools/sdk.sh).
+sdk:
+	tools/sdk.sh schema.json sdk
 
 check-generated: install
 	$(PY) -m pytest -q -p no:xdist tests/test_generated_fresh.py
