@@ -11,8 +11,12 @@ TOOLS_BIN := .tools/bin
 PULUMI := $(TOOLS_BIN)/pulumi
 E2E := $(if $(GO),pulumi,no-go)
 E2E_ENV := $(if $(GO),ECSREBOOT_E2E=required)
+# The TypeScript and Go quickstarts of the real-engine tier, built when npm / Go are on PATH (tools/examples.sh).
+NPM := $(shell command -v npm 2>/dev/null)
+EXAMPLES := $(if $(NPM),nodejs) $(if $(GO),golang)
+GO_RUNNER := $(TOOLS_BIN)/ecsreboot-quickstart-go-automation
 
-.PHONY: install lint test pulumi no-go e2e schema sdk check-generated demo bench emulator clean
+.PHONY: install lint test pulumi no-go e2e schema sdk check-generated demo bench emulator clean nodejs golang
 
 install: $(VENV)/.installed
 
@@ -27,7 +31,7 @@ lint: install
 	$(BIN)/ruff check provider tests examples
 	$(BIN)/mypy
 
-test: lint $(E2E)
+test: lint $(E2E) $(EXAMPLES)
 	@$(PY) -c "import importlib.metadata as m, sys; print('pulumi (Python SDK) ' + m.version('pulumi') + ', Python ' + sys.version.split()[0])"
 	$(E2E_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -38,19 +42,31 @@ pulumi: $(PULUMI)
 $(PULUMI): tools/build.sh tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi-yaml/go.mod tools/pulumi-yaml/go.sum
 	tools/build.sh $(TOOLS_BIN)
 
+# Rebuilt when the SDK, the example or a lock file changes.
+nodejs: .tools/nodejs.built
+.tools/nodejs.built: tools/examples.sh $(wildcard sdk/nodejs/*.json sdk/nodejs/*.ts sdk/nodejs/*/*.ts sdk/nodejs/*/*/*.ts \
+		examples/quickstart-ts/*.json examples/quickstart-ts/*.ts examples/quickstart-ts/.npmrc)
+	tools/examples.sh nodejs
+	@mkdir -p $(@D) && touch $@
+
+golang: $(GO_RUNNER)
+$(GO_RUNNER): tools/examples.sh $(wildcard sdk/go/go.* sdk/go/*/*.go sdk/go/*/*/*.go examples/quickstart-go/go.* \
+		examples/quickstart-go/*.go examples/quickstart-go/*/*.go)
+	tools/examples.sh go
+
 no-go:
 	@echo "real-engine tier (tests/e2e) skipped: Go is not on PATH, so the Pulumi CLI cannot be built (make pulumi)"
 
 # The real-engine tier alone.
-e2e: install $(E2E)
+e2e: install $(E2E) $(EXAMPLES)
 	$(E2E_ENV) $(PY) -m pytest $(PYTEST_ARGS) tests/e2e
 
 schema: install
 	$(BIN)/ecsreboot schema > schema.json
 
-sdk: install
-	rm -rf sdk/python
-	$(PY) -m ecsreboot.sdkgen schema.json sdk/python
+# The Python, Node.js and Go SDKs from schema.json by Pulumi's own code generators (needs Go; tools/sdk.sh).
+sdk:
+	tools/sdk.sh schema.json sdk
 
 check-generated: install
 	$(PY) -m pytest -q -p no:xdist tests/test_generated_fresh.py

@@ -44,7 +44,6 @@ RULES = {
     "core": ("ecsreboot.core",),
     "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
     "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
-    "sdkgen": ("ecsreboot.sdkgen",),
     # the engine harness talks to the plugin over gRPC only, like the real engine
     "testing": ("ecsreboot.testing",),
     "lifecycle.py": ("ecsreboot.core",),
@@ -55,7 +54,6 @@ THIRD_PARTY_FORBIDDEN = {
     "ecs": ("grpc", "pulumi", "http.server", "socketserver"),
     "emulator": ("grpc", "pulumi", "requests", "urllib.request", "http.client"),
     "lifecycle.py": ("grpc", "pulumi", "requests"),
-    "sdkgen": ("grpc", "pulumi", "requests", "google"),
 }
 
 

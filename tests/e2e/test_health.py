@@ -64,7 +64,7 @@ def test_a_secret_health_check_stays_secret_in_state(make_project: MakeProject, 
         project.config("secretValue", f"http://{{privateIp}}:{servers.port}/healthz?token={TOKEN}", secret=True)
         resources(project, {"web": {"instance_ids": ids, "secretHealthUrl": True, "triggers": {"v": 1}}})
         up = project.run("up", "--yes", "--skip-preview")
-        assert reboots(emulator) == [1, 1] + [0, 0]
+        assert reboots(emulator) == [1, 1, 0, 0]
         assert all(servers.log(n) for n in range(2)), "every instance was probed"
         exported = project.run("stack", "export").stdout
         for text in (up.output, exported):

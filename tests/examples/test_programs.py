@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.utils import canonicalize_name
 
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env
@@ -54,8 +55,8 @@ def test_example_is_a_pulumi_python_project(example: Path) -> None:
     for line in requirements:
         if line.startswith("-e "):
             target = (example / line[3:]).resolve()
-            names.add(tomllib.loads((target / "pyproject.toml").read_text())["project"]["name"])
-    assert names == {"pulumi-ecsreboot", "ecsreboot"}
+            names.add(canonicalize_name(tomllib.loads((target / "pyproject.toml").read_text())["project"]["name"]))
+    assert names == {"pulumi-ecsreboot", "ecsreboot"}  # as pip compares them (PEP 503: `pulumi_ecsreboot` is the same)
     # every stack config key of the project is in its namespace or the provider's
     for key in mockrun.stack_config(example, "dev"):
         assert key.split(":")[0] in (project["name"], "ecsreboot"), key

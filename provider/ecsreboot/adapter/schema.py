@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -46,6 +47,34 @@ ecsreboot.RebootTrigger("web",
 """
 
 
+#: The generators' options (Pulumi's codegen/<language> importers). `respectSchemaVersion` writes the schema's
+#: `version` into each SDK (pyproject.toml, package.json, pulumi-plugin.json), which otherwise says 0.0.0.
+#: The Python floor is codegen's own (pulumi>=3.269.0, the first release with every API the generated code
+#: calls, e.g. `pulumi.runtime.exists_resource`), and that release needs Python 3.10.
+_LANGUAGE: dict[str, Any] = {
+    "python": {
+        "packageName": "pulumi_ecsreboot",
+        "pythonRequires": ">=3.10",
+        "respectSchemaVersion": True,
+        "pyproject": {"enabled": True},
+        "inputTypes": "classes-and-dicts",
+        "readme": "Reboot Alibaba Cloud ECS instances from Pulumi when trigger keys change.",
+    },
+    "nodejs": {
+        "packageName": "@ecsreboot/pulumi",
+        "packageDescription": "Reboot Alibaba Cloud ECS instances from Pulumi when trigger keys change.",
+        "readme": "Reboot Alibaba Cloud ECS instances from Pulumi when trigger keys change.",
+        "respectSchemaVersion": True,
+        "dependencies": {"@pulumi/pulumi": "^3.269.0"},
+    },
+    "go": {
+        "importBasePath": "github.com/ecsreboot/ecsreboot/sdk/go/ecsreboot",
+        "respectSchemaVersion": True,
+        "generateResourceContainerTypes": True,
+    },
+}
+
+
 def _type_spec(prop: r.Prop) -> dict[str, Any]:
     if prop.type == "string[]":
         return {"type": "array", "items": {"type": "string"}}
@@ -74,6 +103,16 @@ def property_spec(prop: r.Prop) -> dict[str, Any]:
     return spec
 
 
+def config_variable_spec(prop: r.Prop) -> dict[str, Any]:
+    """One stack config variable: an enum is declared as a string there (its values are in the description),
+    since Pulumi's Go generator writes an enum default of a config variable as code that does not compile."""
+    spec = property_spec(prop)
+    if prop.type == "enum":
+        del spec["$ref"]
+        spec["type"] = "string"
+    return spec
+
+
 def _enum_types() -> dict[str, Any]:
     types: dict[str, Any] = {}
     for token, (description, values) in r.ENUM_DESCRIPTIONS.items():
@@ -90,6 +129,7 @@ def schema() -> dict[str, Any]:
     inputs = {p.name: property_spec(p) for p in r.INPUTS}
     outputs = {p.name: property_spec(p) for p in r.OUTPUTS}
     config = {p.name: property_spec(p) for p in r.CONFIG}
+    variables = {p.name: config_variable_spec(p) for p in r.CONFIG}
     always_set = [p.name for p in r.INPUTS if p.required or p.default is not None] + ["regionId"]
     return {
         "name": r.PACKAGE,
@@ -100,7 +140,9 @@ def schema() -> dict[str, Any]:
         "license": "Apache-2.0",
         "publisher": "ecsreboot",
         "repository": "https://github.com/ecsreboot/ecsreboot",
-        "config": {"variables": config},
+        # a package `pulumi package pack-sdk` can pack: every SDK carries `version`, and the Go SDK its go.mod
+        "meta": {"supportPack": True},
+        "config": {"variables": variables},
         "provider": {
             "description": "The provider type for the ecsreboot package. Settings mirror pulumi-alicloud's.",
             "inputProperties": config,
@@ -123,17 +165,8 @@ def schema() -> dict[str, Any]:
         "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec(),
                   r.HEALTH_CHECK_TOKEN: {**r.health_check_type_spec(),
                                          "properties": {p.name: property_spec(p) for p in r.HEALTH_CHECK_FIELDS}}},
-        "language": {
-            "python": {
-                "packageName": "pulumi_ecsreboot",
-                "requires": {"pulumi": ">=3.0.0,<4.0.0"},
-                "pythonRequires": ">=3.9",
-                "respectSchemaVersion": True,
-                "pyproject": {"enabled": True},
-                "inputTypes": "classes-and-dicts",
-                "readme": "Reboot Alibaba Cloud ECS instances from Pulumi when trigger keys change.",
-            }
-        },
+        # What Pulumi's code generators need per language (make sdk); names as in CONTRACT.md.
+        "language": copy.deepcopy(_LANGUAGE),
     }
 
 
