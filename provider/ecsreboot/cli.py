@@ -26,7 +26,15 @@ from .core.errors import ConfigError, EcsError
 from .core.health import MAX_SECONDS, HealthCheck, redact_url, url_problems
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
-from .ecs import REBOOT_UNCONFIRMED, ClientConfig, EcsClient, resolve_credentials, run_round
+from .ecs import (
+    REBOOT_UNCONFIRMED,
+    ClientConfig,
+    EcsClient,
+    Rebooter,
+    RecoverySettings,
+    resolve_credentials,
+    run_round,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The same environment variables as the provider configuration (core/resource.py declares them).
@@ -214,7 +222,8 @@ def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Pr
 
     def work() -> None:
         try:
-            box["result"] = run_round(client, ids, options, progress=progress, cancel=cancel, clock=SystemClock())
+            rebooter = Rebooter(client, RecoverySettings(sends=client.config.max_retries + 1))
+            box["result"] = run_round(rebooter, ids, options, progress=progress, cancel=cancel, clock=SystemClock())
         except BaseException as exc:
             box["error"] = exc
         finally:

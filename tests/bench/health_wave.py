@@ -25,7 +25,15 @@ from ecsreboot.core.clock import SystemClock
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.health import HealthCheck
 from ecsreboot.core.model import RoundOptions
-from ecsreboot.ecs import ClientConfig, EcsClient, Prober, SocketProber, StaticCredentialsProvider, run_round
+from ecsreboot.ecs import (
+    ClientConfig,
+    EcsClient,
+    Prober,
+    Rebooter,
+    SocketProber,
+    StaticCredentialsProvider,
+    run_round,
+)
 from ecsreboot.emulator import ThreadedEmulator
 
 from .common import ACCESS_KEY, REGION, BenchFailure, Settings
@@ -151,8 +159,8 @@ def run(settings: Settings, n: int) -> HealthWaveResult:
 def _timed(client: EcsClient, ids: list[str], options: RoundOptions,
            prober: Callable[[HealthCheck], Prober] | None = None) -> float:
     start = time.perf_counter()
-    result = run_round(client, ids, options, progress=lambda e: None, cancel=threading.Event(), clock=SystemClock(),
-                       prober=prober)
+    result = run_round(Rebooter(client), ids, options, progress=lambda e: None, cancel=threading.Event(),
+                       clock=SystemClock(), prober=prober)
     wall = time.perf_counter() - start
     if not result.ok:
         raise BenchFailure(f"the round failed: {result.error or result.failed_ids[:5]}")

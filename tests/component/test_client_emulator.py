@@ -12,6 +12,7 @@ from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import AuthFailure, TransportError
 from ecsreboot.ecs import ClientConfig, EcsClient, StaticCredentialsProvider
 from ecsreboot.emulator import ThreadedEmulator
+from tests.recovery import rebooter
 
 MakeClient = Callable[..., EcsClient]
 
@@ -26,7 +27,7 @@ def test_both_signature_versions_are_accepted(emulator: ThreadedEmulator, ecs_cl
     client = ecs_client_for(emulator, signature_version=version)
     assert client.describe_statuses("cn-hangzhou", emulator.instance_ids()) == dict.fromkeys(
         emulator.instance_ids(), "Running")
-    reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids()[:2])
+    reply = rebooter(client).reboot_instances("cn-hangzhou", emulator.instance_ids()[:2])
     assert [o.code for o in reply.outcomes] == ["200", "200"]
     assert {r["signatureVersion"] for r in emulator.requests()} == {version}
     assert reply.request_ids == [_requests(emulator, "RebootInstances")[0]["requestId"]]
@@ -66,7 +67,7 @@ def test_throttling_is_retried_honouring_retry_after(emulator: ThreadedEmulator,
     emulator.faults.throttle("RebootInstances", count=2, retry_after_ms=100)
     client = ecs_client_for(emulator)
     ids = emulator.instance_ids()
-    reply = client.reboot_instances("cn-hangzhou", ids)
+    reply = rebooter(client).reboot_instances("cn-hangzhou", ids)
     assert all(o.ok for o in reply.outcomes)
     assert [r["fault"] for r in _requests(emulator, "RebootInstances")] == ["throttle", "throttle", None]
     assert emulator.reboot_counts() == dict.fromkeys(ids, 1)
@@ -79,7 +80,7 @@ def test_server_errors_are_retried(emulator: ThreadedEmulator, ecs_client_for: M
     emulator.faults.error(code, status, "RebootInstances", count=1)
     client = ecs_client_for(emulator)
     assert len(client.describe_statuses("cn-hangzhou", emulator.instance_ids())) == 4
-    reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids())
+    reply = rebooter(client).reboot_instances("cn-hangzhou", emulator.instance_ids())
     assert all(o.ok for o in reply.outcomes)
     # 3 for the describe, 1 for the look before the reboot
     assert client.stats == {"DescribeInstances": 4, "RebootInstances": 2}
@@ -89,7 +90,7 @@ def test_server_errors_are_retried(emulator: ThreadedEmulator, ecs_client_for: M
 def test_retries_give_up_after_max_retries(emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:
     emulator.faults.error("ServiceUnavailable", 503, "RebootInstances", count=10)
     client = ecs_client_for(emulator, max_retries=2)
-    reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids())
+    reply = rebooter(client).reboot_instances("cn-hangzhou", emulator.instance_ids())
     assert {o.code for o in reply.outcomes} == {"ServiceUnavailable"}
     assert client.stats == {"DescribeInstances": 1, "RebootInstances": 3}  # the look before, then 3 tries
     assert set(emulator.reboot_counts().values()) == {0}
@@ -100,7 +101,7 @@ def test_reply_dropped_after_the_reboot_ran_reboots_every_instance_exactly_once(
         emulator: ThreadedEmulator, ecs_client_for: MakeClient, mode: str) -> None:
     emulator.backend.set_durations({"Stopping": 0.5, "Starting": 0.5})
     emulator.faults.drop_after("RebootInstances")
-    client = ecs_client_for(emulator, ambiguity_interval=0.1)
+    client = rebooter(ecs_client_for(emulator), interval=0.1)
     reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids(), batch_optimization=mode)  # type: ignore[arg-type]
     assert emulator.reboot_counts() == dict.fromkeys(emulator.instance_ids(), 1)
     assert len(_requests(emulator, "RebootInstances")) == 1
@@ -110,7 +111,7 @@ def test_reply_dropped_after_the_reboot_ran_reboots_every_instance_exactly_once(
 def test_reply_dropped_before_anything_ran_is_rebooted_once_after_the_retry(
         emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:
     emulator.faults.drop_before("RebootInstances")
-    client = ecs_client_for(emulator, ambiguity_interval=0.05)
+    client = rebooter(ecs_client_for(emulator), interval=0.05)
     reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids())
     assert emulator.reboot_counts() == dict.fromkeys(emulator.instance_ids(), 1)
     assert [r["fault"] for r in _requests(emulator, "RebootInstances")] == ["drop_before", None]
@@ -121,7 +122,7 @@ def test_single_instance_api_after_a_dropped_reply(emulator: ThreadedEmulator, e
     emulator.backend.set_durations({"Stopping": 0.5, "Starting": 0.5})
     emulator.faults.drop_after("RebootInstance")
     target = emulator.instance_ids()[0]
-    reply = ecs_client_for(emulator, ambiguity_interval=0.1).reboot_instance("cn-hangzhou", target)
+    reply = rebooter(ecs_client_for(emulator), interval=0.1).reboot_instance("cn-hangzhou", target)
     assert reply.outcomes[0].ok
     assert emulator.reboot_counts()[target] == 1
     assert _requests(emulator, "RebootInstances") == []
@@ -133,7 +134,7 @@ def test_read_timeout_while_the_server_is_slow_to_act_still_reboots_once(
     # polls still see Running, and the grace polls must catch the transition before re-sending.
     emulator.backend.set_durations({"Stopping": 1.0, "Starting": 0.5})
     emulator.faults.latency(0.6, "RebootInstances", count=1)
-    client = ecs_client_for(emulator, request_timeout=0.3, ambiguity_polls=5, ambiguity_interval=0.25)
+    client = rebooter(ecs_client_for(emulator, request_timeout=0.3), polls=5, interval=0.25)
     reply = client.reboot_instances("cn-hangzhou", emulator.instance_ids())
     assert emulator.reboot_counts() == dict.fromkeys(emulator.instance_ids(), 1)
     assert all(o.ok for o in reply.outcomes)
@@ -149,5 +150,5 @@ def test_connection_refused_is_a_transport_error_that_was_not_sent(ecs_client_fo
     with pytest.raises(TransportError) as caught:
         client.describe_statuses("cn-hangzhou", ["i-1"])
     assert caught.value.sent is False and client.stats == {"DescribeInstances": 2}
-    reply = client.reboot_instances("cn-hangzhou", ["i-1"])
+    reply = rebooter(client).reboot_instances("cn-hangzhou", ["i-1"])
     assert reply.outcomes[0].code == "TransportError" and "request not sent" in reply.outcomes[0].message

@@ -31,6 +31,7 @@ from tests.healthservers import (
     flapping,
     healthy_after,
 )
+from tests.recovery import rebooter
 
 MakeClient = Callable[..., EcsClient]
 FAST_POLL = {"poll_interval": 0.05, "poll_max_interval": 0.2}
@@ -58,7 +59,8 @@ def do_round(client: EcsClient, ids: list[str], hc: HealthCheck, events: list[Pr
              cancel: threading.Event | None = None, **options: Any) -> RoundResult:
     opts = RoundOptions(region_id="cn-hangzhou", health_check=hc, **{"timeout": 20.0, **FAST_POLL, **options})
     sink = events if events is not None else []
-    return run_round(client, ids, opts, progress=sink.append, cancel=cancel or threading.Event(), clock=SystemClock())
+    return run_round(rebooter(client), ids, opts, progress=sink.append, cancel=cancel or threading.Event(),
+                     clock=SystemClock())
 
 
 def reboot_times(emulator: ThreadedEmulator) -> dict[str, float]:

@@ -10,18 +10,21 @@ from typing import Any
 
 from ecsreboot.core.clock import SystemClock
 from ecsreboot.core.model import ProgressEvent, RoundOptions, RoundResult
-from ecsreboot.ecs import NOT_ATTEMPTED, EcsClient, dry_run, run_round
+from ecsreboot.ecs import NOT_ATTEMPTED, EcsClient, Rebooter, dry_run, run_round
 from ecsreboot.emulator import ThreadedEmulator
+from tests.recovery import rebooter
 
 MakeClient = Callable[..., EcsClient]
 FAST_POLL = {"poll_interval": 0.05, "poll_max_interval": 0.2}
 
 
-def _round(client: EcsClient, ids: list[str], events: list[ProgressEvent] | None = None,
+def _round(client: EcsClient | Rebooter, ids: list[str], events: list[ProgressEvent] | None = None,
            cancel: threading.Event | None = None, **options: Any) -> RoundResult:
     opts = RoundOptions(region_id="cn-hangzhou", **{**FAST_POLL, **options})
     sink = events if events is not None else []
-    return run_round(client, ids, opts, progress=sink.append, cancel=cancel or threading.Event(), clock=SystemClock())
+    rebooting = client if isinstance(client, Rebooter) else rebooter(client)
+    return run_round(rebooting, ids, opts, progress=sink.append, cancel=cancel or threading.Event(),
+                     clock=SystemClock())
 
 
 def _actions(emulator: ThreadedEmulator, action: str) -> list[dict[str, Any]]:
@@ -122,7 +125,7 @@ def test_a_round_whose_reply_is_dropped_after_the_reboot_ran_reboots_each_once(
     emulator.backend.set_durations({"Stopping": 0.5, "Starting": 0.3})
     emulator.faults.drop_after("RebootInstances", count=2)
     ids = emulator.instance_ids()
-    result = _round(ecs_client_for(emulator, ambiguity_interval=0.1), ids)
+    result = _round(rebooter(ecs_client_for(emulator), interval=0.1), ids)
     assert result.ok, result.error
     assert emulator.reboot_counts() == dict.fromkeys(ids, 1)
     assert len(_actions(emulator, "RebootInstances")) == 2
@@ -132,7 +135,7 @@ def test_a_round_whose_request_is_dropped_before_anything_ran(emulator: Threaded
                                                               ecs_client_for: MakeClient) -> None:
     emulator.faults.drop_before("RebootInstances")
     ids = emulator.instance_ids()
-    result = _round(ecs_client_for(emulator, ambiguity_interval=0.05), ids)
+    result = _round(rebooter(ecs_client_for(emulator), interval=0.05), ids)
     assert result.ok
     assert emulator.reboot_counts() == dict.fromkeys(ids, 1)
 
@@ -167,7 +170,7 @@ def test_dry_run_gives_every_instance_its_verdict_and_reboots_nothing(
     emulator.backend.lock(ids[5])
     emulator.backend.set_status(ids[9], "Stopped")
     targets = [*ids, "i-doesnotexist0000000"]
-    report = dry_run(ecs_client_for(emulator), targets,
+    report = dry_run(rebooter(ecs_client_for(emulator)), targets,
                      RoundOptions(region_id="cn-hangzhou", batch_optimization="SuccessFirst"))
     assert sorted(o.instance_id for o in report.failures) == sorted([ids[5], "i-doesnotexist0000000"])
     assert [o.instance_id for o in report.warnings] == [ids[9]]

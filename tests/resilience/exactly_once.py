@@ -38,6 +38,7 @@ from random import Random
 from ecsreboot.core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, RoundOptions, RoundResult
 from ecsreboot.ecs import REBOOT_UNCONFIRMED, TokenBucket, run_round
 from ecsreboot.emulator import Fault
+from tests.recovery import rebooter
 
 from .inprocess import REGION, InProcessCloud
 
@@ -156,8 +157,8 @@ def run_scenario(s: Scenario) -> Run:
         def one(k: int) -> RoundResult:
             if not targets[k]:
                 return RoundResult()
-            return run_round(clients[k], targets[k], options, progress=lambda _: None, cancel=threading.Event(),
-                             clock=cloud.clock)
+            return run_round(rebooter(clients[k]), targets[k], options, progress=lambda _: None,
+                             cancel=threading.Event(), clock=cloud.clock)
 
         with ThreadPoolExecutor(s.resources) as pool:
             return list(pool.map(one, range(s.resources)))

@@ -9,6 +9,7 @@ import pytest
 
 from ecsreboot.core.model import RoundOptions
 from ecsreboot.ecs import NOT_ATTEMPTED, TokenBucket, run_round
+from tests.recovery import rebooter
 
 from .inprocess import REGION, InProcessCloud
 
@@ -17,7 +18,7 @@ from .inprocess import REGION, InProcessCloud
 def test_a_starved_rate_limit_ends_the_round_at_its_timeout_not_after(api: str) -> None:
     cloud = InProcessCloud(6, seed=3, durations={"Stopping": 20.0, "Starting": 20.0})
     limiter = TokenBucket(0.05, clock=cloud.clock)  # one request per 20 s, as if shared by many resources
-    client = cloud.client(limiter=limiter)
+    client = rebooter(cloud.client(limiter=limiter))
     start = cloud.clock.monotonic()
     options = RoundOptions(region_id=REGION, api=api, max_unavailable=2, timeout=150.0,  # type: ignore[arg-type]
                            concurrency=1)
@@ -36,7 +37,7 @@ def test_a_starved_rate_limit_ends_the_round_at_its_timeout_not_after(api: str) 
 def test_a_retry_after_longer_than_the_time_left_is_not_waited_for() -> None:
     cloud = InProcessCloud(2, seed=4, durations={"Stopping": 5.0, "Starting": 5.0})
     cloud.faults.throttle("DescribeInstances", count=100, retry_after_ms=60_000)
-    client = cloud.client()
+    client = rebooter(cloud.client())
     start = cloud.clock.monotonic()
     result = run_round(client, cloud.instance_ids(), RoundOptions(region_id=REGION, timeout=30.0),
                        progress=lambda _: None, cancel=threading.Event(), clock=cloud.clock)

@@ -39,6 +39,7 @@ from ecsreboot.core.clock import SystemClock
 from ecsreboot.core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, RoundOptions, RoundResult
 from ecsreboot.ecs import REBOOT_UNCONFIRMED, EcsClient, run_round
 from ecsreboot.emulator import Fault, ThreadedEmulator
+from tests.recovery import rebooter
 
 MakeClient = Callable[..., EcsClient]
 
@@ -114,7 +115,7 @@ def run_scenario(s: Scenario, make_client: MakeClient) -> Run:
         for fault in s.faults:
             emu.faults.add(fault)
         # The default FaultPlan seed is the emulator's: the draws are reproducible up to thread timing.
-        client = make_client(emu, max_retries=s.max_retries, request_timeout=3.0, ambiguity_interval=0.05)
+        client = rebooter(make_client(emu, max_retries=s.max_retries, request_timeout=3.0), interval=0.05)
         ids = emu.instance_ids()
         options = RoundOptions(region_id="cn-hangzhou", api=s.api, batch_optimization=s.batch,  # type: ignore[arg-type]
                                max_unavailable=s.max_unavailable, timeout=60.0, poll_interval=0.05,
@@ -209,7 +210,7 @@ def test_a_reboot_reply_slower_than_the_request_timeout_is_not_turned_into_a_sec
     (IncorrectInstanceStatus), so nothing reboots twice."""
     with ThreadedEmulator(instances=3, durations={"Stopping": 2.5, "Starting": 0.05}) as emu:
         emu.faults.latency(1.2, "RebootInstances", count=1)
-        client = ecs_client_for(emu, request_timeout=0.3, ambiguity_interval=0.05, stale_window=0.1)
+        client = rebooter(ecs_client_for(emu, request_timeout=0.3), interval=0.05, stale_window=0.1)
         ids = emu.instance_ids()
         result = run_round(client, ids, RoundOptions(region_id="cn-hangzhou", timeout=30, poll_interval=0.05,
                                                      poll_max_interval=0.2),

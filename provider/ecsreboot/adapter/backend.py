@@ -18,6 +18,8 @@ from ..ecs import (
     CredentialsProvider,
     DryRunReport,
     EcsClient,
+    Rebooter,
+    RecoverySettings,
     TokenBucket,
     dry_run,
     resolve_credentials,
@@ -76,18 +78,22 @@ class EcsBackend:
                 self._clients[region_id] = client
             return client
 
+    def rebooter(self, region_id: str) -> Rebooter:
+        """Reboots with recovery over the region's client; a request is sent at most maxRetries + 1 times."""
+        return Rebooter(self.client(region_id), RecoverySettings(sends=self._config.max_retries + 1))
+
     def run_round(
         self, instance_ids: Sequence[str], options: RoundOptions, progress: Callable[[ProgressEvent], None],
         cancel: threading.Event,
     ) -> RoundResult:
-        return run_round(self.client(options.region_id), list(instance_ids), options, progress=progress,
+        return run_round(self.rebooter(options.region_id), list(instance_ids), options, progress=progress,
                          cancel=cancel, clock=self._clock)
 
     def dry_run(
         self, instance_ids: Sequence[str], options: RoundOptions, cancel: threading.Event | None = None
     ) -> DryRunReport:
         """Bounded by ``options.timeout`` and ``cancel`` (a cancelled check's instances get NotAttempted)."""
-        return dry_run(self.client(options.region_id), list(instance_ids), options, cancel=cancel,
+        return dry_run(self.rebooter(options.region_id), list(instance_ids), options, cancel=cancel,
                        deadline=self._clock.monotonic() + options.timeout)
 
 

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
         NOT_ATTEMPTED,
         REBOOT_UNCONFIRMED,
         TRANSPORT_ERROR,
+        Rebooter,
         RebootReply,
+        RecoverySettings,
     )
     from .retry import RetryPolicy, TokenBucket
     from .rounds import RoundClient, run_round
@@ -45,6 +47,7 @@ _HOME = {
     "wait_until_healthy": "probes",
     "CONFIG_ERROR": "reboot", "MISSING_FROM_REPLY": "reboot", "NOT_ATTEMPTED": "reboot",
     "REBOOT_UNCONFIRMED": "reboot", "TRANSPORT_ERROR": "reboot", "RebootReply": "reboot",
+    "Rebooter": "reboot", "RecoverySettings": "reboot",
     "RetryPolicy": "retry", "TokenBucket": "retry",
     "RoundClient": "rounds", "run_round": "rounds",
     "FakeTransport": "transport", "HttpRequest": "transport", "HttpResponse": "transport",
@@ -84,6 +87,8 @@ __all__ = [
     "ProbeOutcome",
     "Prober",
     "RebootReply",
+    "Rebooter",
+    "RecoverySettings",
     "RequestsTransport",
     "RetryPolicy",
     "RoundClient",

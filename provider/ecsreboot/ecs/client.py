@@ -1,8 +1,8 @@
 """``EcsClient``: one object per configuration, thread-safe, driven by the OPERATIONS table.
 
 ``call`` sends one action, with retries for whatever the retry policy deems safe; the typed
-wrappers add what each action needs -- paging and chunking for describes, and for the
-non-idempotent reboots the status check after an ambiguous failure (ecs/reboot.py).
+wrappers add what describes need (paging, chunking). The non-idempotent reboots, and what to do
+after an ambiguous failure of one, are a layer above: ``ecs/reboot.py``'s ``Rebooter`` over this client.
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ from ..core.errors import (
     TransportError,
     api_error,
 )
-from ..core.model import BatchOptimization
 from ..core.operations import DESCRIBE_INSTANCES_PAGE_MAX, MAX_INSTANCES_PER_CALL, OPERATIONS, encode_params
 from ..core.plan import chunked
 from ..core.signing import percent_encode
-from . import reboot
 from .config import ClientConfig
 from .credentials import CredentialsProvider
-from .evidence import Baseline, InstanceState
+from .evidence import InstanceState
 from .retry import RetryPolicy, TokenBucket
 from .transport import RequestsTransport, Transport
 from .wire import build_request, parse_reply
@@ -98,11 +96,6 @@ class EcsClient:
     @property
     def region_id(self) -> str:
         return self.config.region_id
-
-    @property
-    def stale_window(self) -> float:
-        """Seconds DescribeInstances may keep showing the old Running after a reboot call."""
-        return self.config.stale_window
 
     def close(self) -> None:
         with self._lock:
@@ -187,38 +180,6 @@ class EcsClient:
         return reply
 
     # --- typed wrappers --------------------------------------------------------------------
-
-    def reboot_instances(
-        self,
-        region_id: str,
-        instance_ids: Sequence[str],
-        *,
-        force: bool = False,
-        batch_optimization: BatchOptimization = "AllTogether",
-        dry_run: bool = False,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-        baseline: Baseline | None = None,
-    ) -> reboot.RebootReply:
-        """One RebootInstances call (at most 100 ids); outcomes as values. See ``reboot.reboot_batch``."""
-        return reboot.reboot_batch(self, region_id, instance_ids, force=force,
-                                   batch_optimization=batch_optimization, dry_run=dry_run,
-                                   cancel=cancel, deadline=deadline, baseline=baseline)
-
-    def reboot_instance(
-        self,
-        region_id: str,
-        instance_id: str,
-        *,
-        force: bool = False,
-        dry_run: bool = False,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-        baseline: Baseline | None = None,
-    ) -> reboot.RebootReply:
-        """One RebootInstance call (``ForceStop`` = ``force``); outcome as a value."""
-        return reboot.reboot_single(self, region_id, instance_id, force=force, dry_run=dry_run,
-                                    cancel=cancel, deadline=deadline, baseline=baseline)
 
     def describe_statuses(
         self,

@@ -76,16 +76,6 @@ class ClientConfig:
     request_timeout: float = 10.0
     max_requests_per_second: float | None = None
     connect_timeout: float = 5.0
-    #: after a reboot call's reply was lost (see ecs/reboot.py): at most this many looks at the
-    #: instances, at least ``ambiguity_interval`` apart
-    ambiguity_polls: int = 5
-    ambiguity_interval: float = 1.0
-    #: how long DescribeInstances may keep showing the old Running (and StartTime) after a reboot
-    #: call: only a look this long after it can prove that a call did not run (ecs/reboot.py), and
-    #: only then does Running alone end a wait for an instance the call reported leaving (ecs/waiter.py)
-    stale_window: float = 5.0
-    #: how far the local clock may be off the service's, when an unchanged StartTime is to prove anything
-    clock_skew: float = 60.0
     #: parallel DescribeInstances calls of one status poll
     describe_concurrency: int = 8
 
@@ -97,21 +87,17 @@ class ClientConfig:
             raise ConfigError(f"signatureVersion must be v1 or v3, not {self.signature_version!r}")
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ConfigError(f"maxRetries must be a whole number >= 0, not {self.max_retries!r}")
-        for name, value in (("requestTimeout", self.request_timeout), ("connectTimeout", self.connect_timeout),
-                            ("ambiguityInterval", self.ambiguity_interval)):
+        for name, value in (("requestTimeout", self.request_timeout), ("connectTimeout", self.connect_timeout)):
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= MAX_REQUEST_TIMEOUT:
                 raise ConfigError(f"{name} must be a number of seconds greater than 0 and at most "
                                   f"{MAX_REQUEST_TIMEOUT:g}, not {value!r}")
-        for name, value in (("staleWindow", self.stale_window), ("clockSkew", self.clock_skew)):
-            if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
         rate = self.max_requests_per_second
         low, high = REQUESTS_PER_SECOND_RANGE
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
                                  or not low <= rate <= high):
             raise ConfigError(f"maxRequestsPerSecond must be a number from {low:g} to {high:g}, not {rate!r}")
-        if self.ambiguity_polls < 1 or self.describe_concurrency < 1:
-            raise ConfigError("ambiguity_polls and describe_concurrency must be at least 1")
+        if self.describe_concurrency < 1:
+            raise ConfigError("describe_concurrency must be at least 1")
         endpoint_url(self.endpoint, self.region_id)  # validates
 
     @property

@@ -1,6 +1,6 @@
 """Reboot calls, which are not idempotent, turned into per-instance outcomes.
 
-RebootInstance(s) has no ClientToken, so a reboot sent twice reboots twice. ``EcsClient.call``
+RebootInstance(s) has no ClientToken, so a reboot sent twice reboots twice. The client's ``call``
 retries a reboot only when the failure proves nothing ran: throttling and other error answers
 (the service refused the request), or a connection that never reached the server. After an
 ambiguous failure -- read timeout, connection dropped after sending, unreadable reply -- this
@@ -10,7 +10,7 @@ DescribeInstances shows with the ``Baseline`` recorded right before the call (ec
 * the instance's ``StartTime`` moved, or it is seen ``Stopping``/``Starting`` (having been Running):
   the lost call rebooted it -- outcome ``"200"``, "reboot confirmed";
 * it is ``Running`` with the same ``StartTime``, on a look that started at least
-  ``ClientConfig.stale_window`` seconds after the loss (past the API's stale-``Running``
+  ``RecoverySettings.stale_window`` seconds after the loss (past the API's stale-``Running``
   window), and that StartTime is old enough that any new start would show (``start_time_decisive``):
   the call did not run -- it is sent again;
 * a re-send refused with ``IncorrectInstanceStatus`` means the first call came late and is under
@@ -20,8 +20,12 @@ DescribeInstances shows with the ``Baseline`` recorded right before the call (ec
 * anything else (every look failed, the id is not listed, a StartTime too recent to tell, a status
   that no reboot explains): outcome ``RebootUnconfirmed`` with the reason, never re-sent.
 
-Looks are at most ``ambiguity_polls``, ``ambiguity_interval`` apart, one DescribeInstances per 100
+Looks are at most ``RecoverySettings.polls``, ``interval`` apart, one DescribeInstances per 100
 ids each, and never past the deadline.
+
+This policy sits one layer above the client: ``Rebooter`` takes any ``RebootCalls`` (signed calls and
+describes, a clock) and its own ``RecoverySettings``; rounds and dry runs reboot through it. The client
+knows nothing of it (botocore keeps ``_make_api_call`` apart from the retry handlers it is given).
 
 Residual risk: a reboot the service carries out only later than ``stale_window`` after the
 reply was lost (a request stuck in the server), or a client clock more than ``clock_skew`` seconds
@@ -33,10 +37,11 @@ ahead of the service's while an instance's StartTime is a few minutes old; and a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..core.clock import Clock
 from ..core.errors import (
     ApiError,
     Cancelled,
@@ -51,8 +56,77 @@ from ..core.plan import dedupe
 from ..core.status import TRANSITIONAL, InstanceStatus
 from .evidence import Baseline, InstanceState, rebooted_evidence
 
-if TYPE_CHECKING:
-    from .client import EcsClient
+
+class RebootCalls(Protocol):
+    """What recovery needs of a client: signed calls (retried only when nothing can have run), describes
+    of Status and StartTime, and the clock both run on."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def call(self, action: str, params: Mapping[str, Any], *, cancel: threading.Event | None = None,
+             deadline: float | None = None) -> dict[str, Any]: ...
+
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]: ...
+
+
+@dataclass(frozen=True)
+class RecoverySettings:
+    """How a lost reply is settled. Times are seconds.
+
+    ``polls`` looks at most, ``interval`` apart; ``stale_window``: how long DescribeInstances may keep
+    showing the old Running (and StartTime) after a reboot call, so only a look this long after the loss
+    proves a call did not run; ``clock_skew``: how far the local clock may be off the service's;
+    ``sends``: how many times one reboot request may be sent in all (re-sends after proven non-runs).
+    """
+
+    polls: int = 5
+    interval: float = 1.0
+    stale_window: float = 5.0
+    clock_skew: float = 60.0
+    sends: int = 6
+
+    def __post_init__(self) -> None:
+        for name, value in (("interval", self.interval), ("stale_window", self.stale_window),
+                            ("clock_skew", self.clock_skew)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(f"recovery {name} must be a positive number of seconds, not {value!r}")
+        if self.polls < 1 or self.sends < 1:
+            raise ConfigError("recovery polls and sends must be at least 1")
+
+
+class Rebooter:
+    """Reboot calls with recovery after a lost reply, over ``calls`` (an ``EcsClient``); what rounds and
+    dry runs reboot through. ``describe_states`` and ``stale_window`` pass through for the waiter."""
+
+    def __init__(self, calls: RebootCalls, settings: RecoverySettings | None = None) -> None:
+        self.calls = calls
+        self.settings = settings or RecoverySettings()
+
+    @property
+    def stale_window(self) -> float:
+        return self.settings.stale_window
+
+    def reboot_instances(self, region_id: str, instance_ids: Sequence[str], *, force: bool = False,
+                         batch_optimization: BatchOptimization = "AllTogether", dry_run: bool = False,
+                         cancel: threading.Event | None = None, deadline: float | None = None,
+                         baseline: Baseline | None = None) -> RebootReply:
+        """One RebootInstances call (at most 100 ids); outcomes as values. See ``reboot_batch``."""
+        return reboot_batch(self.calls, self.settings, region_id, instance_ids, force=force,
+                            batch_optimization=batch_optimization, dry_run=dry_run, cancel=cancel,
+                            deadline=deadline, baseline=baseline)
+
+    def reboot_instance(self, region_id: str, instance_id: str, *, force: bool = False, dry_run: bool = False,
+                        cancel: threading.Event | None = None, deadline: float | None = None,
+                        baseline: Baseline | None = None) -> RebootReply:
+        """One RebootInstance call (``ForceStop`` = ``force``); outcome as a value."""
+        return reboot_single(self.calls, self.settings, region_id, instance_id, force=force, dry_run=dry_run,
+                             cancel=cancel, deadline=deadline, baseline=baseline)
+
+    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
+                        deadline: float | None = None) -> dict[str, InstanceState]:
+        return self.calls.describe_states(region_id, instance_ids, cancel=cancel, deadline=deadline)
 
 NOT_ATTEMPTED = "NotAttempted"
 REBOOT_UNCONFIRMED = "RebootUnconfirmed"
@@ -84,7 +158,8 @@ class RebootReply:
 Send = Callable[[list[str]], tuple[list[InstanceOutcome], str]]
 
 
-def reboot_batch(client: EcsClient, region_id: str, instance_ids: Sequence[str], *, force: bool,
+def reboot_batch(client: RebootCalls, settings: RecoverySettings,
+                 region_id: str, instance_ids: Sequence[str], *, force: bool,
                  batch_optimization: BatchOptimization, dry_run: bool,
                  cancel: threading.Event | None, deadline: float | None,
                  baseline: Baseline | None = None) -> RebootReply:
@@ -101,11 +176,12 @@ def reboot_batch(client: EcsClient, region_id: str, instance_ids: Sequence[str],
         }, cancel=cancel, deadline=deadline)
         return batch_outcomes(reply, pending, batch_optimization), str(reply.get("RequestId", ""))
 
-    return _send_with_recovery(client, "RebootInstances", region_id, dedupe(instance_ids), send,
+    return _send_with_recovery(client, settings, "RebootInstances", region_id, dedupe(instance_ids), send,
                                dry_run=dry_run, cancel=cancel, deadline=deadline, baseline=baseline)
 
 
-def reboot_single(client: EcsClient, region_id: str, instance_id: str, *, force: bool, dry_run: bool,
+def reboot_single(client: RebootCalls, settings: RecoverySettings,
+                  region_id: str, instance_id: str, *, force: bool, dry_run: bool,
                   cancel: threading.Event | None, deadline: float | None,
                   baseline: Baseline | None = None) -> RebootReply:
     """RebootInstance for one id (no RegionId is sent; ``region_id`` is for the status check)."""
@@ -115,7 +191,7 @@ def reboot_single(client: EcsClient, region_id: str, instance_id: str, *, force:
                             cancel=cancel, deadline=deadline)
         return [_accepted(pending[0])], str(reply.get("RequestId", ""))
 
-    return _send_with_recovery(client, "RebootInstance", region_id, [instance_id], send,
+    return _send_with_recovery(client, settings, "RebootInstance", region_id, [instance_id], send,
                                dry_run=dry_run, cancel=cancel, deadline=deadline, baseline=baseline)
 
 
@@ -160,7 +236,8 @@ def failure_outcome(instance_id: str, err: EcsError) -> InstanceOutcome:
     return InstanceOutcome(instance_id, code, f"not rebooted: {err}")
 
 
-def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: list[str], send: Send, *,
+def _send_with_recovery(client: RebootCalls, settings: RecoverySettings,
+                        action: str, region_id: str, ids: list[str], send: Send, *,
                         dry_run: bool, cancel: threading.Event | None, deadline: float | None,
                         baseline: Baseline | None) -> RebootReply:
     settled: dict[str, InstanceOutcome] = {}
@@ -172,7 +249,7 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
     loss: TransportError | None = None
     if baseline is None and not dry_run:
         baseline = take_baseline(client, region_id, ids, cancel=cancel, deadline=deadline)
-    for _ in range(client.retry.max_retries + 1):
+    for _ in range(settings.sends):
         if not pending:
             break
         try:
@@ -182,7 +259,7 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
             if not err.sent or dry_run:  # nothing to confirm: it did not arrive, or changes nothing
                 break
             assert baseline is not None
-            found = _confirm_after_loss(client, action, region_id, pending, err, baseline,
+            found = _confirm_after_loss(client, settings, action, region_id, pending, err, baseline,
                                         cancel=cancel, deadline=deadline)
             settled.update(found.settled)
             left |= found.left
@@ -194,7 +271,7 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
                 request_ids.append(err.request_id)
             if isinstance(err, IncorrectStatus) and err.code == BUSY and resent and loss is not None:
                 assert baseline is not None
-                found = _busy_after_loss(client, action, region_id, pending, err, loss, baseline,
+                found = _busy_after_loss(client, settings, action, region_id, pending, err, loss, baseline,
                                          cancel=cancel, deadline=deadline)
                 settled.update(found.settled)
                 left |= found.left
@@ -205,7 +282,7 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
         if busy and loss is not None:  # SuccessFirst: these are busy -- maybe with the first call
             assert baseline is not None
             refusal = IncorrectStatus(BUSY, settled[busy[0]].message, request_id, action=action)
-            found = _busy_after_loss(client, action, region_id, busy, refusal, loss, baseline,
+            found = _busy_after_loss(client, settings, action, region_id, busy, refusal, loss, baseline,
                                      cancel=cancel, deadline=deadline)
             settled.update(found.settled)
             left |= found.left
@@ -222,7 +299,7 @@ def _send_with_recovery(client: EcsClient, action: str, region_id: str, ids: lis
     return RebootReply([settled[i] for i in ids], [r for r in request_ids if r], error, left & set(ids))
 
 
-def take_baseline(client: EcsClient, region_id: str, ids: Sequence[str], *, cancel: threading.Event | None,
+def take_baseline(client: RebootCalls, region_id: str, ids: Sequence[str], *, cancel: threading.Event | None,
                   deadline: float | None) -> Baseline:
     """The instances as seen now (``ceil(n/100)`` DescribeInstances); empty when the look fails, which
     only means a lost reply can then be settled by a status in transition, never by StartTime."""
@@ -243,18 +320,19 @@ class _Found:
     left: set[str] = field(default_factory=set)
 
 
-def _confirm_after_loss(client: EcsClient, action: str, region_id: str, ids: list[str], err: TransportError,
+def _confirm_after_loss(client: RebootCalls, settings: RecoverySettings,
+                        action: str, region_id: str, ids: list[str], err: TransportError,
                         baseline: Baseline, *, cancel: threading.Event | None, deadline: float | None) -> _Found:
     """Look at the instances until each is decided (see the module docstring for the rules)."""
-    config, clock = client.config, client.clock
+    config, clock = settings, client.clock
     lost_at = clock.monotonic()
     found = _Found()
     unresolved = list(ids)
     why_not: dict[str, str] = dict.fromkeys(ids, "its status could not be read")
     cut_short = ""
-    for look in range(config.ambiguity_polls):
+    for look in range(config.polls):
         if look:
-            pause = max(config.ambiguity_interval, lost_at + config.stale_window - clock.monotonic())
+            pause = max(config.interval, lost_at + config.stale_window - clock.monotonic())
             if deadline is not None and clock.monotonic() + pause > deadline:
                 cut_short = " (the round's timeout ran out)"
                 break
@@ -332,7 +410,8 @@ def _judge(baseline: Baseline, instance_id: str, now: InstanceState | None, sett
     return _Verdict(not_run=True)
 
 
-def _busy_after_loss(client: EcsClient, action: str, region_id: str, ids: list[str], refusal: IncorrectStatus,
+def _busy_after_loss(client: RebootCalls, settings: RecoverySettings,
+                     action: str, region_id: str, ids: list[str], refusal: IncorrectStatus,
                      loss: TransportError, baseline: Baseline, *, cancel: threading.Event | None,
                      deadline: float | None) -> _Found:
     """A re-send after a lost reply was refused with IncorrectInstanceStatus: an instance that was Running
@@ -340,15 +419,15 @@ def _busy_after_loss(client: EcsClient, action: str, region_id: str, ids: list[s
     names no instance (AllTogether) and proves nothing if it was not genuine, so look again until the
     transition (or a moved StartTime) shows, for at most ``stale_window`` seconds after the refusal; an
     instance that shows none is ``RebootUnconfirmed``, never sent again."""
-    config, clock = client.config, client.clock
+    config, clock = settings, client.clock
     refused_at = clock.monotonic()
     found = _Found()
     unresolved = list(ids)
-    for look in range(config.ambiguity_polls):
+    for look in range(config.polls):
         if look:
-            if deadline is not None and clock.monotonic() + config.ambiguity_interval > deadline:
+            if deadline is not None and clock.monotonic() + config.interval > deadline:
                 break
-            if not clock.sleep(config.ambiguity_interval, cancel):
+            if not clock.sleep(config.interval, cancel):
                 break
         started = clock.monotonic()
         try:

@@ -46,7 +46,8 @@ _LOOKS = 3
 
 
 class RoundClient(DryRunClient, StatusReader, Protocol):
-    """What a round needs of a client (EcsClient has it; tests pass fakes)."""
+    """What a round needs: reboots with recovery and describes (a ``Rebooter`` over an ``EcsClient``; tests pass
+    fakes)."""
 
     @property
     def stale_window(self) -> float:

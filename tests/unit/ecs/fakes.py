@@ -22,7 +22,8 @@ from ecsreboot.core.errors import TransportError, api_error
 from ecsreboot.core.model import SUCCESS_CODE, InstanceOutcome
 from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, HttpResponse, StaticCredentialsProvider
 from ecsreboot.ecs.evidence import Baseline, InstanceState
-from ecsreboot.ecs.reboot import RebootReply
+from ecsreboot.ecs.reboot import Rebooter, RebootReply
+from tests.recovery import rebooter
 
 KEY_ID, SECRET = "fake-key-id-1234", "fake-secret-abcd"
 
@@ -98,6 +99,13 @@ class FakeEcs:
 
     def transport(self) -> FakeTransport:
         return FakeTransport(self.handle)
+
+    def rebooter(self, clock: FakeClock | None = None, **config: Any) -> Rebooter:
+        """``client(clock, **config)`` under a Rebooter; ``stale_window``, ``ambiguity_interval`` and
+        ``ambiguity_polls`` set its RecoverySettings."""
+        names = {"stale_window": "stale_window", "ambiguity_interval": "interval", "ambiguity_polls": "polls"}
+        recovery = {names[k]: config.pop(k) for k in list(config) if k in names}
+        return rebooter(self.client(clock, **config), **recovery)
 
     def client(self, clock: FakeClock | None = None, **config: Any) -> EcsClient:
         cfg = ClientConfig(region_id="cn-test", endpoint="http://fake.test:1", **config)

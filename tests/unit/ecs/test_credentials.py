@@ -17,6 +17,7 @@ from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import ConfigError, EcsError
 from ecsreboot.ecs import ChainCredentialsProvider, StaticCredentialsProvider, resolve_credentials
+from tests.recovery import rebooter
 
 from .fakes import FakeEcs, Fault, ids
 
@@ -210,7 +211,7 @@ def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCa
             with pytest.raises(EcsError) as caught:
                 client.describe_statuses("cn-test", ids(1))
             texts += [str(caught.value), repr(caught.value)]
-        reply = client.reboot_instances("cn-test", ids(1))
+        reply = rebooter(client).reboot_instances("cn-test", ids(1))
     texts += [repr(reply), caplog.text]
     assert "SignatureDoesNotMatch" in texts[0] and "cannot connect" in texts[2]
     assert reply.outcomes[0].code == "TransportError"

@@ -10,6 +10,7 @@ from ecsreboot.core.model import RoundOptions
 from ecsreboot.ecs import ClientConfig, EcsClient, dry_run, verdict
 from ecsreboot.ecs.credentials import Credentials, StaticCredentialsProvider
 from ecsreboot.emulator import ThreadedEmulator
+from tests.recovery import rebooter
 
 from .fakes import FakeEcs, FakeRoundClient, ids
 
@@ -71,7 +72,7 @@ def test_single_instance_api_checks_each_instance_with_reboot_instance_only() ->
 def test_over_the_wire_with_the_client() -> None:
     ecs = FakeEcs(FakeClock(), ids(8))
     ecs.fixed["i-0003"] = "Stopped"
-    report = dry_run(ecs.client(), [*ids(8), "i-missing"], _opts(batch_optimization="SuccessFirst"))
+    report = dry_run(ecs.rebooter(), [*ids(8), "i-missing"], _opts(batch_optimization="SuccessFirst"))
     reboots = [p for a, p in ecs.calls if a == "RebootInstances"]
     assert {p["BatchOptimization"] for p in reboots} == {"AllTogether"} and all(p["DryRun"] == "true" for p in reboots)
     assert {a for a, _ in ecs.calls} == {"RebootInstances", "DescribeInstances"}  # the failed chunk was looked at
@@ -95,7 +96,7 @@ def _dry_runs_and_looks(emu: ThreadedEmulator) -> tuple[int, int]:
 def test_a_wrong_region_costs_two_calls_per_hundred_ids_not_a_bisection() -> None:
     emu, client = _emulated(1000)
     try:
-        report = dry_run(client, emu.instance_ids(), RoundOptions(region_id="cn-beijing"))
+        report = dry_run(rebooter(client), emu.instance_ids(), RoundOptions(region_id="cn-beijing"))
         assert len(report.failures) == 1000 and {o.code for o in report.failures} == {"InvalidInstanceId.NotFound"}
         assert _dry_runs_and_looks(emu) == (10, 10)
     finally:
@@ -112,7 +113,7 @@ def test_unknown_ids_and_stopped_instances_are_told_apart_in_three_calls_per_chu
             emu.backend.set_status(i, "Stopped")
         unknown = [f"i-unknown{n:011d}" for n in range(30)]
         asked = [x for pair in zip(known[:30], unknown, strict=True) for x in pair] + known[30:]
-        report = dry_run(client, asked, RoundOptions(region_id="cn-hangzhou"))
+        report = dry_run(rebooter(client), asked, RoundOptions(region_id="cn-hangzhou"))
         assert sorted(o.instance_id for o in report.failures) == sorted(unknown)
         assert all(o.code == "InvalidInstanceId.NotFound" and "RequestId" in o.message for o in report.failures)
         assert sorted(o.instance_id for o in report.warnings) == sorted(stopped)

@@ -11,6 +11,7 @@ from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import IncorrectStatus, TransportError
 from ecsreboot.ecs import NOT_ATTEMPTED, REBOOT_UNCONFIRMED, TRANSPORT_ERROR
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from tests.recovery import rebooter
 
 from .fakes import LONG_AGO, FakeEcs, Fault, ids
 
@@ -28,7 +29,7 @@ def _recent(ecs: FakeEcs, clock: FakeClock, *instance_ids: str) -> None:
 def test_reply_lost_after_the_action_ran_is_confirmed_by_the_transition_without_resending() -> None:
     ecs = FakeEcs(FakeClock(), ids(5))
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
-    reply = ecs.client().reboot_instances("cn-test", ids(5))
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(5))
     assert ecs.reboots == dict.fromkeys(ids(5), 1)
     assert _count(ecs, "RebootInstances") == 1
     assert [o.code for o in reply.outcomes] == ["200"] * 5
@@ -40,7 +41,7 @@ def test_reply_lost_before_the_action_ran_is_resent_only_after_a_look_past_the_s
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(3))
     ecs.faults.append(Fault("drop_before", "RebootInstances"))
-    reply = ecs.client(stale_window=5.0).reboot_instances("cn-test", ids(3))
+    reply = ecs.rebooter(stale_window=5.0).reboot_instances("cn-test", ids(3))
     assert ecs.reboots == dict.fromkeys(ids(3), 1)
     assert [a for a, _ in ecs.calls] == ["DescribeInstances", "RebootInstances", "DescribeInstances",
                                          "DescribeInstances", "RebootInstances"]
@@ -53,7 +54,7 @@ def test_a_late_look_after_a_throttled_status_check_sees_the_moved_start_time_an
     the instances show Running -- but with a new StartTime."""
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(4), stopping=2.0, starting=3.0)
-    client = ecs.client()
+    client = ecs.rebooter()
     baseline = Baseline({i: InstanceState("Running", LONG_AGO) for i in ids(4)}, clock.utcnow())
     ecs.faults += [Fault("drop_after", "RebootInstances"),
                    Fault("throttle", "DescribeInstances", retry_after_ms=8000)]
@@ -71,7 +72,7 @@ def test_a_stale_running_window_neither_resends_nor_fails_the_instances() -> Non
     ecs = FakeEcs(clock, ids(3), stopping=2.0, starting=30.0)
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
     ecs.stale_polls = 2  # the look before the call and the one right after the loss
-    reply = ecs.client(stale_window=5.0, ambiguity_interval=1.0).reboot_instances("cn-test", ids(3))
+    reply = ecs.rebooter(stale_window=5.0, ambiguity_interval=1.0).reboot_instances("cn-test", ids(3))
     assert _count(ecs, "RebootInstances") == 1
     assert all(o.ok and "reboot confirmed" in o.message and o.current_status == "Starting" for o in reply.outcomes)
 
@@ -82,7 +83,7 @@ def test_an_instance_started_too_recently_to_tell_is_reported_unconfirmed_and_ne
     _recent(ecs, clock, *ids(2))
     ecs.faults += [Fault("drop_after", "RebootInstances"),
                    Fault("error", "DescribeInstances", code="ServiceUnavailable", status=503)]  # the look at once
-    reply = ecs.client(max_retries=0, stale_window=5.0).reboot_instances(
+    reply = ecs.rebooter(max_retries=0, stale_window=5.0).reboot_instances(
         "cn-test", ids(2), baseline=Baseline({i: InstanceState("Running", ecs.start_times[i]) for i in ids(2)},
                                              clock.utcnow()))
     assert _count(ecs, "RebootInstances") == 1 and ecs.reboots == dict.fromkeys(ids(2), 1)
@@ -98,7 +99,7 @@ def test_a_resend_refused_as_busy_means_the_first_call_came_late_and_is_confirme
     ecs = FakeEcs(clock, ids(1), stopping=30.0)
     ecs.faults.append(Fault("drop_after", "RebootInstance"))
     ecs.stale_polls = 3  # the look before, the look at once, the look past the window: all stale
-    reply = ecs.client(stale_window=2.0).reboot_instance("cn-test", "i-0000")
+    reply = ecs.rebooter(stale_window=2.0).reboot_instance("cn-test", "i-0000")
     assert ecs.reboots == {"i-0000": 1} and _count(ecs, "RebootInstance") == 2
     [outcome] = reply.outcomes
     assert outcome.ok and "re-send was refused" in outcome.message and reply.error is None
@@ -110,7 +111,7 @@ def test_a_busy_refusal_settles_every_instance_of_an_all_together_or_success_fir
         ecs = FakeEcs(FakeClock(), ids(2), stopping=30.0)
         ecs.faults.append(Fault("drop_after", "RebootInstances"))
         ecs.stale_polls = 3
-        reply = ecs.client(stale_window=2.0).reboot_instances("cn-test", ids(2), batch_optimization=mode)  # type: ignore[arg-type]
+        reply = ecs.rebooter(stale_window=2.0).reboot_instances("cn-test", ids(2), batch_optimization=mode)  # type: ignore[arg-type]
         assert ecs.reboots == dict.fromkeys(ids(2), 1), mode
         assert all(o.ok and "re-send was refused" in o.message for o in reply.outcomes), (mode, reply.outcomes)
 
@@ -122,7 +123,7 @@ def test_a_busy_refusal_without_a_transition_to_show_for_it_is_unconfirmed_not_s
     ecs = FakeEcs(clock, ids(1))
     ecs.faults += [Fault("drop_before", "RebootInstance"),
                    Fault("error", "RebootInstance", code="IncorrectInstanceStatus", status=403)]
-    reply = ecs.client(stale_window=2.0).reboot_instance("cn-test", "i-0000")
+    reply = ecs.rebooter(stale_window=2.0).reboot_instance("cn-test", "i-0000")
     assert ecs.reboots == {} and _count(ecs, "RebootInstance") == 2
     assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED]
     assert "was not then seen rebooting" in reply.outcomes[0].message
@@ -132,7 +133,7 @@ def test_success_first_after_a_lost_reply_resends_only_what_did_not_move() -> No
     ecs = FakeEcs(FakeClock(), ids(4))
     ecs.fixed["i-0003"] = "Stopped"
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
-    reply = ecs.client().reboot_instances("cn-test", ids(4), batch_optimization="SuccessFirst")
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(4), batch_optimization="SuccessFirst")
     assert ecs.reboots == {"i-0000": 1, "i-0001": 1, "i-0002": 1}
     assert _count(ecs, "RebootInstances") == 1  # a Stopped instance is not a reboot not yet sent
     codes = {o.instance_id: o.code for o in reply.outcomes}
@@ -144,7 +145,7 @@ def test_when_status_cannot_be_read_the_instance_is_not_resent() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
     ecs.faults += [Fault("drop_before", "RebootInstances"),
                    Fault("error", "DescribeInstances", count=100, code="Forbidden.RAM", status=403)]
-    reply = ecs.client().reboot_instances("cn-test", ids(2))
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(2))
     assert _count(ecs, "RebootInstances") == 1
     assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED] * 2
     assert "may or may not have been rebooted" in reply.outcomes[0].message
@@ -153,7 +154,7 @@ def test_when_status_cannot_be_read_the_instance_is_not_resent() -> None:
 def test_replies_lost_every_time_give_up_after_max_retries() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
     ecs.faults.append(Fault("drop_before", "RebootInstances", count=100))
-    reply = ecs.client(max_retries=2).reboot_instances("cn-test", ids(2))
+    reply = ecs.rebooter(max_retries=2).reboot_instances("cn-test", ids(2))
     assert _count(ecs, "RebootInstances") == 3
     assert ecs.reboots == {}
     assert [o.code for o in reply.outcomes] == [TRANSPORT_ERROR] * 2
@@ -165,7 +166,7 @@ def test_looks_after_a_lost_reply_never_run_past_the_deadline() -> None:
     ecs = FakeEcs(clock, ids(2))
     ecs.faults.append(Fault("drop_before", "RebootInstances"))
     start = clock.monotonic()
-    reply = ecs.client(stale_window=5.0).reboot_instances("cn-test", ids(2), deadline=start + 3.0)
+    reply = ecs.rebooter(stale_window=5.0).reboot_instances("cn-test", ids(2), deadline=start + 3.0)
     assert _count(ecs, "RebootInstances") == 1 and clock.monotonic() <= start + 3.0
     assert [o.code for o in reply.outcomes] == [REBOOT_UNCONFIRMED] * 2
     assert "timeout ran out" in reply.outcomes[0].message
@@ -176,7 +177,7 @@ def test_a_call_the_deadline_leaves_no_time_to_send_is_not_attempted() -> None:
     ecs = FakeEcs(clock, ids(1))
     client = ecs.client(max_requests_per_second=0.1)
     client.describe_statuses("cn-test", ids(1))  # spends the one token: the next is 10 s away
-    reply = client.reboot_instances("cn-test", ids(1), deadline=clock.monotonic() + 5.0,
+    reply = rebooter(client).reboot_instances("cn-test", ids(1), deadline=clock.monotonic() + 5.0,
                                     baseline=Baseline({"i-0000": InstanceState("Running", LONG_AGO)}))
     assert _count(ecs, "RebootInstances") == 0 and clock.slept == []
     assert [o.code for o in reply.outcomes] == [NOT_ATTEMPTED]
@@ -186,7 +187,7 @@ def test_a_call_the_deadline_leaves_no_time_to_send_is_not_attempted() -> None:
 def test_single_instance_api_recovers_the_same_way_and_never_uses_the_batch_api() -> None:
     ecs = FakeEcs(FakeClock(), ids(1))
     ecs.faults.append(Fault("drop_after", "RebootInstance"))
-    reply = ecs.client().reboot_instance("cn-test", "i-0000")
+    reply = ecs.rebooter().reboot_instance("cn-test", "i-0000")
     assert ecs.reboots == {"i-0000": 1}
     assert _count(ecs, "RebootInstances") == 0
     assert reply.outcomes[0].ok and "reboot confirmed" in reply.outcomes[0].message
@@ -196,7 +197,7 @@ def test_single_instance_api_recovers_the_same_way_and_never_uses_the_batch_api(
 def test_all_together_refusal_gives_every_instance_the_code_message_and_request_id() -> None:
     ecs = FakeEcs(FakeClock(), ids(3))
     ecs.fixed["i-0001"] = "Stopped"
-    reply = ecs.client().reboot_instances("cn-test", ids(3))
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(3))
     assert ecs.reboots == {}
     assert {o.code for o in reply.outcomes} == {"IncorrectInstanceStatus"}
     assert all("RequestId: REQ-" in o.message for o in reply.outcomes)
@@ -206,7 +207,7 @@ def test_all_together_refusal_gives_every_instance_the_code_message_and_request_
 
 def test_success_first_reply_codes_are_strings_and_statuses_are_kept() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
-    reply = ecs.client().reboot_instances("cn-test", [*ids(2), "i-nope"], batch_optimization="SuccessFirst")
+    reply = ecs.rebooter().reboot_instances("cn-test", [*ids(2), "i-nope"], batch_optimization="SuccessFirst")
     assert [(o.code, o.previous_status, o.current_status) for o in reply.outcomes] == [
         ("200", "Running", "Stopping"), ("200", "Running", "Stopping"), ("InvalidInstanceId.NotFound", "", "")]
     assert len(reply.request_ids) == 1
@@ -215,7 +216,7 @@ def test_success_first_reply_codes_are_strings_and_statuses_are_kept() -> None:
 def test_a_lost_dry_run_is_simply_retried_without_looking() -> None:
     ecs = FakeEcs(FakeClock(), ids(2))
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
-    reply = ecs.client().reboot_instances("cn-test", ids(2), dry_run=True)
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(2), dry_run=True)
     assert [o.code for o in reply.outcomes] == ["DRYRUN.SUCCESS"] * 2
     assert _count(ecs, "DescribeInstances") == 0
     assert _count(ecs, "RebootInstances") == 2

@@ -128,7 +128,7 @@ def test_reboot_is_retried_after_throttling_and_refused_connection() -> None:
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(2))
     ecs.faults += [Fault("throttle", "RebootInstances"), Fault("refused", "RebootInstances")]
-    reply = ecs.client().reboot_instances("cn-test", ids(2))
+    reply = ecs.rebooter().reboot_instances("cn-test", ids(2))
     assert [o.code for o in reply.outcomes] == ["200", "200"]
     assert ecs.reboots == dict.fromkeys(ids(2), 1)
     assert [a for a, _ in ecs.calls] == ["DescribeInstances"] + ["RebootInstances"] * 3  # a look, then the reboot

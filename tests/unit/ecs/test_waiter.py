@@ -12,6 +12,7 @@ from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.errors import Cancelled, Forbidden, Transient, WaitTimeout
 from ecsreboot.ecs import PollSchedule, wait_until_running
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from tests.recovery import rebooter
 
 from .fakes import FakeEcs, ids
 
@@ -130,7 +131,7 @@ def test_against_the_fake_cloud_each_poll_round_is_at_most_ceil_n_over_100_calls
     clock = FakeClock()
     ecs = FakeEcs(clock, ids(250), stopping=2.0, starting=3.0)
     client = ecs.client()
-    reply = [client.reboot_instances("cn-test", chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
+    reply = [rebooter(client).reboot_instances("cn-test", chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
                                                                       ids(250)[200:])]
     left = [o.instance_id for r in reply for o in r.outcomes if o.current_status == "Stopping"]
     looks_before = client.stats["DescribeInstances"]  # each reboot call looked at its instances first
