@@ -454,9 +454,3 @@ def test_a_list_over_the_limit_is_refused_even_when_secret(shared) -> None:
     assert err.step == "Check" and any(r.startswith("instanceIds: lists 100001 instances") for r in err.reasons)
     assert len(emu.requests()) == before
 
-
-def test_the_bad_input_tables_together_have_at_least_forty_cases() -> None:
-    from tests.plugin.test_bad_input import BAD_CONFIG, BAD_INPUTS
-
-    here = ODD_INPUTS + ODD_CONFIG + UNKNOWNS + SECRET_PLACES + PROFILES + WRONG_CREDENTIALS
-    assert len(BAD_INPUTS) + len(BAD_CONFIG) + len(here) >= 40
