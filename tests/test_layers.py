@@ -50,8 +50,8 @@ RULES = {
     "core": ("ecsreboot.core",),
     "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
     "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
-    # the engine harness talks to the plugin over gRPC only, like the real engine
-    "testing": ("ecsreboot.testing",),
+    # the engine harness talks to the plugin over gRPC only, like the real engine (Pulumi's wire constants aside)
+    "testing": ("ecsreboot.testing", "ecsreboot.core.sentinels"),
     "lifecycle.py": ("ecsreboot.core",),
     "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
     # composition level, like the adapter
