@@ -1,4 +1,10 @@
-"""The layers import one way: core <- ecs <- adapter; the emulator depends on core only."""
+"""The layers import one way: core <- ecs <- lifecycle <- adapter; the emulator depends on core only.
+
+``cli.py`` and ``dynamic.py`` sit at the composition level beside the adapter: they assemble the layers
+below and nothing in the package imports them. The CLI also starts the emulator (``ecsreboot emulator``)
+and prints the schema, and speaks neither gRPC nor Pulumi; ``dynamic.py`` is the Pulumi-program variant of
+the plugin. This is the one place the layer rules are checked.
+"""
 
 from __future__ import annotations
 
@@ -44,16 +50,24 @@ RULES = {
     "core": ("ecsreboot.core",),
     "ecs": ("ecsreboot.core", "ecsreboot.ecs"),
     "emulator": ("ecsreboot.core", "ecsreboot.emulator"),
-    # the engine harness talks to the plugin over gRPC only, like the real engine
-    "testing": ("ecsreboot.testing",),
+    # the engine harness talks to the plugin over gRPC only, like the real engine (Pulumi's wire constants aside)
+    "testing": ("ecsreboot.testing", "ecsreboot.core.sentinels"),
     "lifecycle.py": ("ecsreboot.core",),
     "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
+    # composition level, like the adapter
+    "cli.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.emulator", "ecsreboot.adapter", "ecsreboot.__version__"),
+    "dynamic.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle",
+                   "ecsreboot.__version__"),
 }
+#: the package's own files no rule needs to cover (they import nothing of the project)
+UNRULED = ("__init__.py",)
 THIRD_PARTY_FORBIDDEN = {
     "core": ("grpc", "pulumi", "requests", "google", "http.server", "socketserver", "urllib.request"),
     "ecs": ("grpc", "pulumi", "http.server", "socketserver"),
     "emulator": ("grpc", "pulumi", "requests", "urllib.request", "http.client"),
     "lifecycle.py": ("grpc", "pulumi", "requests"),
+    "cli.py": ("grpc", "pulumi"),
+    "dynamic.py": ("grpc",),
 }
 
 
@@ -88,3 +102,21 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     fake.parent.mkdir(parents=True)
     fake.write_text("from ..adapter import server\n")
     assert "ecsreboot.adapter" in project_imports(fake, tmp_path)
+
+
+def test_every_module_of_the_package_is_under_a_rule() -> None:
+    """A new top-level module cannot slip past the layer rules."""
+    top = {p.name for p in PKG.iterdir() if (p.suffix == ".py" or (p / "__init__.py").exists())}
+    assert top - set(RULES) - set(UNRULED) == set()
+    assert all(not project_imports(PKG / name) - {"ecsreboot"} for name in UNRULED)
+
+
+def test_nothing_imports_the_composition_level() -> None:
+    """cli.py and dynamic.py are tops: no module of the package imports either."""
+    bad = {
+        f"{path.relative_to(PKG)}: {module}"
+        for path in PKG.rglob("*.py")
+        for module in project_imports(path)
+        if module.startswith(("ecsreboot.cli", "ecsreboot.dynamic"))
+    }
+    assert not bad, sorted(bad)

@@ -62,10 +62,11 @@ from pulumi.runtime import rpc
 
 from .adapter import config as cfg
 from .adapter.backend import EcsBackend, make_backend
-from .adapter.properties import UNKNOWN_STRING, decode
+from .adapter.properties import decode
 from .core.clock import SystemClock
 from .core.model import ProgressEvent
 from .core.resource import CONFIG, DEFAULT_TIMEOUT_SECONDS, PACKAGE
+from .core.sentinels import UNKNOWN_STRING
 from .core.values import UNKNOWN, reveal
 from .lifecycle import StepResult, TriggerLifecycle
 

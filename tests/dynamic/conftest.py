@@ -24,6 +24,7 @@ from google.protobuf import empty_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from ecsreboot.core.sentinels import UNKNOWN_STRING
 from ecsreboot.dynamic import _PROVIDER, DYNAMIC_TYPE
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import hermetic_env, secret
@@ -33,7 +34,7 @@ from ecsreboot.testing.engine import to_struct as struct
 ACCESS_KEY_ID = "LTAI5tDynamicCanaryKey01"
 ACCESS_KEY_SECRET = "DynamicCanarySecret0002"
 FAST = {"Stopping": 0.05, "Starting": 0.05}
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = UNKNOWN_STRING
 #: the serialized provider, as RebootTrigger's constructor puts it into the inputs
 PROVIDER_BLOB = serialize_provider(_PROVIDER)
 

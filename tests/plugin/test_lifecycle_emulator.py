@@ -9,6 +9,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
+from ecsreboot.core.sentinels import SECRET_SIG, SIG_KEY
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, secret, unknown
 from ecsreboot.testing.engine import to_struct
@@ -275,7 +276,7 @@ def test_secret_trigger_stays_secret_in_outputs(emulator: ThreadedEmulator, depl
     result = deployment.apply([web(ids, triggers={"token": secret("TriggerSecretCanary99")})])
     out = result.outputs[web(ids).urn]
     assert out["triggers"]["token"]["value"] == "TriggerSecretCanary99"
-    assert out["triggers"]["token"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert out["triggers"]["token"][SIG_KEY] == SECRET_SIG
 
 
 

@@ -19,6 +19,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
+from ecsreboot.core.sentinels import ASSET_SIG
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, StepError, hermetic_env, secret, unknown
 from ecsreboot.testing.engine import SECRET_SIG, SIG, to_struct
@@ -27,7 +28,6 @@ from tests.plugin.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from .conftest import MakePlugin, emulator, provider_config
 
 GOOD = ["i-aaaa0001", "i-aaaa0002"]
-ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 #: codes that mean "the provider crashed" (or may have corrupted state) rather than "your input is wrong"
 CRASH_CODES = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
 
@@ -454,9 +454,3 @@ def test_a_list_over_the_limit_is_refused_even_when_secret(shared) -> None:
     assert err.step == "Check" and any(r.startswith("instanceIds: lists 100001 instances") for r in err.reasons)
     assert len(emu.requests()) == before
 
-
-def test_the_bad_input_tables_together_have_at_least_forty_cases() -> None:
-    from tests.plugin.test_bad_input import BAD_CONFIG, BAD_INPUTS
-
-    here = ODD_INPUTS + ODD_CONFIG + UNKNOWNS + SECRET_PLACES + PROFILES + WRONG_CREDENTIALS
-    assert len(BAD_INPUTS) + len(BAD_CONFIG) + len(here) >= 40

@@ -25,21 +25,20 @@ from hypothesis import strategies as st
 from pulumi.runtime.proto import provider_pb2
 
 from ecsreboot.adapter.config import ProviderConfig
-from ecsreboot.adapter.properties import (
+from ecsreboot.adapter.properties import decode, encode, from_struct, to_struct
+from ecsreboot.adapter.server import Provider
+from ecsreboot.core.model import RoundOptions, RoundResult
+from ecsreboot.core.resource import RESOURCE_TOKEN, input_names
+from ecsreboot.core.sentinels import (
+    ARCHIVE_SIG,
+    ASSET_SIG,
     OUTPUT_SIG,
     RESOURCE_REF_SIG,
     SECRET_SIG,
     SIG_KEY,
     UNKNOWN_SENTINELS,
     UNKNOWN_STRING,
-    decode,
-    encode,
-    from_struct,
-    to_struct,
 )
-from ecsreboot.adapter.server import Provider
-from ecsreboot.core.model import RoundOptions, RoundResult
-from ecsreboot.core.resource import RESOURCE_TOKEN, input_names
 from ecsreboot.core.values import UNKNOWN, Secret
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing import EngineServer, Plugin, hermetic_env
@@ -48,8 +47,6 @@ from .conftest import emulator, provider_config
 
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
-ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 URN = f"urn:pulumi:test::proj::{RESOURCE_TOKEN}::fuzz"
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ecsreboot.core.sentinels import SIG_KEY
 from ecsreboot.testing import Deployment, EngineServer, Plugin, ResourceDecl, hermetic_env, secret
 from tests.plugin.test_secrets import plaintext
 
@@ -116,7 +117,7 @@ def test_secret_instance_ids_and_inputs_never_leak_through_a_failing_lifecycle(t
     engine.stop()
 
     assert errors and outputs and engine.logs
-    assert all(o["instanceIds"]["4dabf18193072939515e22adb298388d"] for o in outputs)
+    assert all(o["instanceIds"][SIG_KEY] for o in outputs)
     scan({
         "engine log": "\n".join(m.message for m in engine.logs),
         "plugin stdout": plugin.stdout.decode(errors="replace"),

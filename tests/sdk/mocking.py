@@ -9,18 +9,17 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
+from ecsreboot.core.sentinels import SECRET_SIG, SIG_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schema.json").read_text(encoding="utf-8"))
 RESOURCE = "ecsreboot:index:RebootTrigger"
 PROVIDER = "pulumi:providers:ecsreboot"
-#: the signature Pulumi puts on a secret value in a property map
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def secret_of(value: Any) -> Any:
     """The wire form of a secret as the mocks see it; fails unless ``value`` is one."""
-    assert isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_SIG_VALUE, f"not a secret: {value!r}"
+    assert isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG, f"not a secret: {value!r}"
     return value["value"]
 
 

@@ -121,7 +121,8 @@ def canonical(value: Any) -> Any:
     doubles). Secrets compare by their content, so a change of secretness alone is no change.
     Keys whose value is None count as absent.
     """
-    value = value.value if isinstance(value, Secret) else value
+    while isinstance(value, Secret):  # a secret of a secret (legal on the wire) is still its content
+        value = value.value
     if value is None:
         return ("null",)
     if isinstance(value, bool):

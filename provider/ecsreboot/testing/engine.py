@@ -18,11 +18,12 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, status_pb2
 
+from ..core.sentinels import SECRET_SIG, SIG_KEY, UNKNOWN_STRING
+
 # the source tree (provider/ holds PulumiPlugin.yaml and __main__.py): the plugin runs from it
 PROVIDER_DIR = Path(__file__).resolve().parents[2]
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SIG = SIG_KEY
+UNKNOWN = UNKNOWN_STRING
 TYPE = "ecsreboot:index:RebootTrigger"
 MAX_MESSAGE = 400 * 1024 * 1024
 #: grpc-go's default limit on received header lists (ErrorResourceInitFailed travels in trailing metadata);

@@ -6,7 +6,6 @@ import grpc
 import pytest
 
 from ecsreboot.adapter.errors import fit_state, grpc_code, message_for
-from ecsreboot.adapter.properties import SECRET_SIG, SIG_KEY
 from ecsreboot.core.errors import (
     AuthFailure,
     Cancelled,
@@ -19,6 +18,7 @@ from ecsreboot.core.errors import (
     TransportError,
     WaitTimeout,
 )
+from ecsreboot.core.sentinels import SECRET_SIG, SIG_KEY
 from ecsreboot.core.values import Secret
 from ecsreboot.lifecycle import PreviewRejected
 

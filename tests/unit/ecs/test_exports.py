@@ -10,15 +10,3 @@ def test_all_lists_exactly_the_public_names() -> None:
     assert set(ecs.__all__) == public - modules
     assert sorted(ecs.__all__) == sorted(set(ecs.__all__))
 
-
-def test_the_client_layer_imports_no_other_project_layer() -> None:
-    import ast
-    from pathlib import Path
-
-    for path in Path(ecs.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2:
-                assert (node.module or "").startswith("core"), f"{path.name} imports ..{node.module}"
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                assert not node.module.startswith(("ecsreboot.adapter", "ecsreboot.emulator", "grpc", "pulumi"))
