@@ -14,12 +14,20 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
-from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
+from .core.errors import (
+    CREDENTIALS_HINT,
+    AuthFailure,
+    Cancelled,
+    InputError,
+    Reason,
+    ResourceInitFailed,
+    error_class,
+)
 from .core.health import HealthCheck
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from .core.paths import property_path, top_level
@@ -61,12 +69,11 @@ class PreviewRejected(Exception):
 
 @dataclass
 class StepResult:
-    """Outputs of Create/Update. ``init_errors`` non-empty means a partial failure: the step fails
-    but the outputs must be saved (ErrorResourceInitFailed)."""
+    """Outputs of a Create/Update that did all its work. A step that failed part-way raises
+    ``ResourceInitFailed`` with its outputs instead: the step fails, but they must be saved."""
 
     id: str
     outputs: dict[str, Any]
-    init_errors: list[str] = field(default_factory=list)
     #: one line on what the step did to the instances, for the engine log (None: nothing)
     summary: str | None = None
 
@@ -157,7 +164,7 @@ class TriggerLifecycle:
         if not preview:
             unknown = sorted(k for k, v in inputs.items() if not is_known(v))
             if unknown:  # the engine sends unknowns only in preview; acting on a guess could reboot wrongly
-                raise ValueError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
+                raise InputError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
                                  "allowed during preview (pulumi preview, or the preview phase of pulumi up)")
         outputs = {**dict(inputs), **base}
         if not targets:
@@ -173,7 +180,9 @@ class TriggerLifecycle:
                 results=wrap_like(ids, [o.to_output() for o in _verdicts(report)]),
                 requestIds=list(report.request_ids), failedInstanceIds=[],
             )
-            return StepResult(id_, outputs, [_describe_failures(report.failures)] if report.failures else [])
+            if report.failures:
+                raise ResourceInitFailed(id_, outputs, [Reason(_describe_failures(report.failures))])
+            return StepResult(id_, outputs)
         result = self._backend.run_round(targets, options, progress, cancel)
         if any(o.ok for o in result.outcomes):
             outputs["rebootCount"] = int(reveal(base.get("rebootCount")) or 0) + 1
@@ -183,7 +192,10 @@ class TriggerLifecycle:
             requestIds=list(result.request_ids),
             failedInstanceIds=wrap_like(ids, result.failed_ids),
         )
-        return StepResult(id_, outputs, _round_errors(result), _round_summary(result, options))
+        reasons = _round_errors(result)
+        if reasons:
+            raise ResourceInitFailed(id_, outputs, reasons)
+        return StepResult(id_, outputs, _round_summary(result, options))
 
     def _preview(
         self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress,
@@ -256,7 +268,7 @@ class TriggerLifecycle:
         new_inputs, failures = check_inputs(raw, default_region=default_region)
         if failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in failures)
-            raise ValueError(
+            raise InputError(
                 f"cannot import {id_!r}: {reasons}. The id of a RebootTrigger to import names its instances: "
                 "`i-a,i-b`, or `cn-hangzhou/i-a,i-b` with the region"
             )
@@ -315,21 +327,21 @@ def _round_summary(result: RoundResult, options: RoundOptions) -> str:
     return f"rebooted {ok} of {len(result.outcomes)} instance(s){back} in {result.waves} wave(s)"
 
 
-def _round_errors(result: RoundResult) -> list[str]:
+def _round_errors(result: RoundResult) -> list[Reason]:
     if result.ok:
         return []
     reasons = []
     if result.error:
-        reasons.append(result.error)
+        reasons.append(Reason(result.error))
     failed = result.failed_ids
     if failed:
         what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else (
             "the rollout stopped after too many failures" if result.stopped_by_failures else "failed"))
-        reasons.append(
+        reasons.append(Reason(
             f"{len(failed)} of {len(result.outcomes)} instance(s) not rebooted ({what}): "
-            f"{_name_failures(result, failed)}. "
-            "Run `pulumi up` again to retry only these (failedInstanceIds)."
-        )
+            f"{_name_failures(result, failed)}",
+            retryable=True,
+        ))
     return reasons
 
 

@@ -21,12 +21,13 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from .. import __version__
 from ..core.clock import SystemClock
+from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
 from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
-from .errors import abort_init_failed, fit_state, grpc_code, message_for
+from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
 from .schema import schema_json
 from .secrets import SecretScrubber
@@ -40,12 +41,6 @@ _KINDS = {
     "update": provider_pb2.PropertyDiff.UPDATE,
 }
 _MAX_MESSAGE = 400 * 1024 * 1024
-
-
-class _InitFailed(Exception):
-    def __init__(self, step: StepResult) -> None:
-        super().__init__("; ".join(step.init_errors))
-        self.step = step
 
 
 class Provider(provider_pb2_grpc.ResourceProviderServicer):
@@ -68,10 +63,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         """Run a handler; map any exception to a deliberate gRPC status, scrubbed of secrets."""
         try:
             return call()
-        except _InitFailed as failed:
-            step = failed.step
-            state, notes = fit_state(step.outputs)
-            abort_init_failed(context, step.id, state, [self._scrub(r) for r in [*step.init_errors, *notes]])
+        except ResourceInitFailed as failed:  # the step's new state is recorded with the error
+            abort_init_failed(context, failed, self._scrub)
         except Exception as exc:  # the one place that maps every error
             message = self._scrub(message_for(exc))
             if urn and not isinstance(exc, PreviewRejected):
@@ -164,7 +157,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         if not type_ and urn.count("::") >= 3:
             type_ = urn.split("::")[-2].rsplit("$", 1)[-1]
         if type_ and type_ != RESOURCE_TOKEN:
-            raise ValueError(f"unknown resource type {type_!r}; this provider serves {RESOURCE_TOKEN}")
+            raise InputError(f"unknown resource type {type_!r}; this provider serves {RESOURCE_TOKEN}")
 
     def _default_region(self) -> str | Secret | None:
         """The provider's region, for resources without ``regionId`` (secret if it was given as one)."""
@@ -220,8 +213,6 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         return self._guard(context, request.urn, run)
 
     def _report(self, step: StepResult, urn: str) -> None:
-        if step.init_errors:
-            raise _InitFailed(step)
         if step.summary:
             self.log.log(INFO, step.summary, urn)
 

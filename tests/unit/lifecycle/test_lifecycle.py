@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ecsreboot.adapter.errors import reason_text
 from ecsreboot.core.clock import FakeClock
+from ecsreboot.core.errors import InputError, ResourceInitFailed
 from ecsreboot.core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from ecsreboot.core.values import UNKNOWN, Secret
 from ecsreboot.lifecycle import PreviewRejected, TriggerLifecycle
@@ -72,11 +74,17 @@ def run_update(lc, olds, news, preview=False, events=None):
                      cancel=threading.Event())
 
 
+def failed_create(lc: TriggerLifecycle, ins) -> ResourceInitFailed:
+    """The partial failure a create ends in (its state is what the engine records)."""
+    with pytest.raises(ResourceInitFailed) as failed:
+        run_create(lc, ins)
+    return failed.value
+
+
 def test_create_reboots_all_and_records_outputs() -> None:
     backend = FakeBackend()
     step = run_create(make(backend), inputs())
     assert [ids for ids, _ in backend.rounds] == [["i-a1", "i-b2", "i-c3"]]
-    assert step.init_errors == []
     out = step.outputs
     assert out["rebootCount"] == 1 and out["failedInstanceIds"] == [] and out["requestIds"] == ["REQ-1"]
     assert out["lastRebootTime"].endswith("Z")
@@ -100,9 +108,11 @@ def test_default_timeout_is_ten_minutes_and_custom_timeout_is_used() -> None:
 
 def test_partial_failure_reports_init_errors_with_new_state() -> None:
     backend = FakeBackend(fail=["i-b2"])
-    step = run_create(make(backend), inputs(batchOptimization="SuccessFirst"))
-    assert step.outputs["failedInstanceIds"] == ["i-b2"]
-    assert step.init_errors and "i-b2" in step.init_errors[0] and "pulumi up" in step.init_errors[0]
+    failed = failed_create(make(backend), inputs(batchOptimization="SuccessFirst"))
+    assert failed.id == "rt-1" and failed.state["failedInstanceIds"] == ["i-b2"]
+    [reason] = failed.reasons
+    assert "i-b2" in reason.text and reason.retryable and "pulumi up" not in reason.text  # the edge adds it
+    assert "pulumi up" in reason_text(reason)
 
 
 def test_update_with_changed_trigger_reboots_all() -> None:
@@ -126,12 +136,12 @@ def test_update_of_other_inputs_only_reboots_nothing() -> None:
 def test_retry_reboots_only_recorded_failures() -> None:
     backend = FakeBackend(fail=["i-b2"])
     lc = make(backend)
-    failed = run_create(lc, inputs()).outputs
+    failed = failed_create(lc, inputs()).state
     backend.fail.clear()
     # after ErrorResourceInitFailed the engine keeps the old inputs; decisions use the outputs
     step = run_update(lc, failed, inputs())
     assert backend.rounds[-1][0] == ["i-b2"]
-    assert step.outputs["failedInstanceIds"] == [] and step.init_errors == []
+    assert step.outputs["failedInstanceIds"] == []
 
 
 def test_diff_names_trigger_keys_and_never_replaces() -> None:
@@ -160,7 +170,7 @@ def test_diff_none_when_nothing_changed_even_if_secretness_changed() -> None:
 
 def test_diff_reports_pending_retry() -> None:
     lc = make(FakeBackend(fail=["i-a1"]))
-    olds = run_create(lc, inputs()).outputs
+    olds = failed_create(lc, inputs()).state
     d = lc.diff(olds, inputs())
     assert d.changed and "failedInstanceIds" in d.diffs
 
@@ -229,9 +239,9 @@ def test_import_takes_the_provider_region_and_names_a_bad_id() -> None:
     lc = make(FakeBackend())
     _, ins = lc.read("i-a1", {}, {}, default_region="cn-shanghai")
     assert ins["regionId"] == "cn-shanghai"
-    with pytest.raises(ValueError, match=r"cannot import 'cn-beijing/': instanceIds.*`i-a,i-b`"):
+    with pytest.raises(InputError, match=r"cannot import 'cn-beijing/': instanceIds.*`i-a,i-b`"):
         lc.read("cn-beijing/", {}, {})
-    with pytest.raises(ValueError, match="regionId"):
+    with pytest.raises(InputError, match="regionId"):
         lc.read("i-a1", {}, {})
 
 
