@@ -67,6 +67,7 @@ from .core.clock import SystemClock
 from .core.errors import InputError, ResourceInitFailed
 from .core.model import ProgressEvent
 from .core.resource import CONFIG, DEFAULT_TIMEOUT_SECONDS, PACKAGE
+from .core.state import TriggerArgs, TriggerState
 from .core.values import UNKNOWN, reveal
 from .lifecycle import TriggerLifecycle
 
@@ -114,29 +115,32 @@ class RebootTriggerProvider(dyn.ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """``olds`` are the recorded outputs. Never a replacement."""
-        result = _lifecycle(self._config()).diff(_from_wire(olds), _from_wire(news))
+        result = _lifecycle(self._config()).diff(TriggerState.decode(_from_wire(olds)),
+                                                 TriggerArgs.decode(_from_wire(news)))
         return dyn.DiffResult(changes=result.changed, replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         with _nothing_recorded():
             step = _lifecycle(self._config()).create(
-                _from_wire(props), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS, progress=_progress,
-                cancel=threading.Event(),
+                TriggerArgs.decode(_from_wire(props)), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS,
+                progress=_progress, cancel=threading.Event(),
             )
-        return dyn.CreateResult(step.id, _to_wire(step.outputs))
+        return dyn.CreateResult(step.id, _to_wire(step.state.encode()))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         with _nothing_recorded():
             step = _lifecycle(self._config()).update(
-                id_, _from_wire(olds), _from_wire(news), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS,
-                progress=_progress, cancel=threading.Event(),
+                id_, TriggerState.decode(_from_wire(olds)), TriggerArgs.decode(_from_wire(news)),
+                preview=False, timeout=DEFAULT_TIMEOUT_SECONDS, progress=_progress, cancel=threading.Event(),
             )
-        return dyn.UpdateResult(_to_wire(step.outputs))
+        return dyn.UpdateResult(_to_wire(step.state.encode()))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         """The recorded state, as the plugin's Read; no API call."""
-        outputs, _inputs = _lifecycle(self._config()).read(id_, _from_wire(props), {})
-        return dyn.ReadResult(id_, _to_wire(outputs))
+        recorded = _from_wire(props)
+        state, _inputs = _lifecycle(self._config()).read(id_, TriggerState.decode(recorded) if recorded else None,
+                                                        None)
+        return dyn.ReadResult(id_, _to_wire(state.encode()))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A reboot cannot be undone: nothing to call."""

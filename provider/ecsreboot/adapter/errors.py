@@ -126,7 +126,7 @@ def abort_init_failed(
     The engine reads the detail whatever the code; ABORTED says "the round stopped part-way" and
     keeps UNKNOWN (which the engine takes for a crash with possibly corrupt state) out of it.
     """
-    properties, notes = fit_state(failed.state)
+    properties, notes = fit_state(failed.state.encode())
     reasons = [scrub(text) for text in [*(reason_text(r) for r in failed.reasons), *notes]]
     message = "; ".join(reasons) or "the reboot round did not complete"
     detail = provider_pb2.ErrorResourceInitFailed(id=failed.id, properties=properties, reasons=reasons)

@@ -23,6 +23,7 @@ from .. import __version__
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
 from . import config as cfg
@@ -89,6 +90,12 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         values = from_struct(struct)
         self._scrub.add_from(values)
         return values
+
+    def _args(self, struct: Any) -> TriggerArgs:
+        return TriggerArgs.decode(self._decode(struct))
+
+    def _state(self, struct: Any) -> TriggerState:
+        return TriggerState.decode(self._decode(struct))
 
     # --- plugin ------------------------------------------------------------------------------------
 
@@ -178,7 +185,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
-            result: DiffResult = self._get_lifecycle().diff(self._decode(request.olds), self._decode(request.news))
+            result: DiffResult = self._get_lifecycle().diff(self._state(request.olds), self._args(request.news))
             return provider_pb2.DiffResponse(
                 changes=provider_pb2.DiffResponse.DIFF_SOME if result.changed else provider_pb2.DiffResponse.DIFF_NONE,
                 diffs=result.diffs,
@@ -193,22 +200,22 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             step = self._get_lifecycle().create(
-                self._decode(request.properties), preview=request.preview, timeout=request.timeout,
+                self._args(request.properties), preview=request.preview, timeout=request.timeout,
                 progress=self.log.progress_for(request.urn), cancel=self.cancel,
             )
             self._report(step, request.urn)
-            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.outputs))
+            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.state.encode()))
 
         return self._guard(context, request.urn, run)
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             step = self._get_lifecycle().update(
-                request.id, self._decode(request.olds), self._decode(request.news), preview=request.preview,
+                request.id, self._state(request.olds), self._args(request.news), preview=request.preview,
                 timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
             )
             self._report(step, request.urn)
-            return provider_pb2.UpdateResponse(properties=to_struct(step.outputs))
+            return provider_pb2.UpdateResponse(properties=to_struct(step.state.encode()))
 
         return self._guard(context, request.urn, run)
 
@@ -218,10 +225,13 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
-            outputs, inputs = self._get_lifecycle().read(
-                request.id, self._decode(request.properties), self._decode(request.inputs), self._default_region()
+            recorded, given = self._decode(request.properties), self._decode(request.inputs)
+            state, inputs = self._get_lifecycle().read(
+                request.id, TriggerState.decode(recorded) if recorded else None,
+                TriggerArgs.decode(given) if given else None, self._default_region(),
             )
-            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs))
+            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(state.encode()),
+                                             inputs=to_struct(inputs.encode()))
 
         return self._guard(context, request.urn, run)
 

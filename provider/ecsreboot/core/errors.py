@@ -30,7 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .state import TriggerState
 
 
 class EcsError(Exception):
@@ -185,9 +188,9 @@ class ResourceInitFailed(Exception):
     """A step that did part of its work and failed: the step fails, but ``state`` (its new outputs) must be
     recorded, so that the next ``pulumi up`` knows what was done (ErrorResourceInitFailed in the plugin)."""
 
-    def __init__(self, id_: str, state: Mapping[str, Any], reasons: Sequence[Reason]) -> None:
+    def __init__(self, id_: str, state: TriggerState, reasons: Sequence[Reason]) -> None:
         self.id = id_
-        self.state = dict(state)
+        self.state = state
         self.reasons = list(reasons)
         super().__init__("; ".join(r.text for r in self.reasons) or "the reboot round did not complete")
 
