@@ -47,12 +47,12 @@ What it cannot do, compared with the plugin (``pulumi_ecsreboot.RebootTrigger``)
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import sys
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -64,11 +64,13 @@ from .adapter import config as cfg
 from .adapter.backend import EcsBackend, make_backend
 from .adapter.properties import decode
 from .core.clock import SystemClock
+from .core.errors import InputError, ResourceInitFailed
 from .core.model import ProgressEvent
 from .core.resource import CONFIG, DEFAULT_TIMEOUT_SECONDS, PACKAGE
 from .core.sentinels import UNKNOWN_STRING
+from .core.state import TriggerArgs, TriggerState
 from .core.values import UNKNOWN, reveal
-from .lifecycle import StepResult, TriggerLifecycle
+from .lifecycle import TriggerLifecycle
 
 __all__ = ["RebootRoundError", "RebootTrigger", "RebootTriggerProvider"]
 
@@ -100,7 +102,7 @@ class RebootTriggerProvider(dyn.ResourceProvider):
         values = {p.name: v for p in CONFIG if (v := req.config.get(f"{PACKAGE}:{p.name}")) is not None}
         _checked, failures = cfg.check_config(values, os.environ)
         if failures:
-            raise ValueError("invalid ecsreboot configuration: " + "; ".join(
+            raise InputError("invalid ecsreboot configuration: " + "; ".join(
                 f"ecsreboot:{f.property}: {f.reason}" for f in failures))
         with _LOCK:
             _CONFIGS[self] = cfg.resolve(values, os.environ)
@@ -114,27 +116,32 @@ class RebootTriggerProvider(dyn.ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """``olds`` are the recorded outputs. Never a replacement."""
-        result = _lifecycle(self._config()).diff(_from_wire(olds), _from_wire(news))
+        result = _lifecycle(self._config()).diff(TriggerState.decode(_from_wire(olds)),
+                                                 TriggerArgs.decode(_from_wire(news)))
         return dyn.DiffResult(changes=result.changed, replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        step = _lifecycle(self._config()).create(
-            _from_wire(props), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS, progress=_progress,
-            cancel=threading.Event(),
-        )
-        return dyn.CreateResult(step.id, _outputs(step))
+        with _nothing_recorded():
+            step = _lifecycle(self._config()).create(
+                TriggerArgs.decode(_from_wire(props)), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS,
+                progress=_progress, cancel=threading.Event(),
+            )
+        return dyn.CreateResult(step.id, _to_wire(step.state.encode()))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        step = _lifecycle(self._config()).update(
-            id_, _from_wire(olds), _from_wire(news), preview=False, timeout=DEFAULT_TIMEOUT_SECONDS,
-            progress=_progress, cancel=threading.Event(),
-        )
-        return dyn.UpdateResult(_outputs(step))
+        with _nothing_recorded():
+            step = _lifecycle(self._config()).update(
+                id_, TriggerState.decode(_from_wire(olds)), TriggerArgs.decode(_from_wire(news)),
+                preview=False, timeout=DEFAULT_TIMEOUT_SECONDS, progress=_progress, cancel=threading.Event(),
+            )
+        return dyn.UpdateResult(_to_wire(step.state.encode()))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         """The recorded state, as the plugin's Read; no API call."""
-        outputs, _inputs = _lifecycle(self._config()).read(id_, _from_wire(props), {})
-        return dyn.ReadResult(id_, _to_wire(outputs))
+        recorded = _from_wire(props)
+        state, _inputs = _lifecycle(self._config()).read(id_, TriggerState.decode(recorded) if recorded else None,
+                                                        None)
+        return dyn.ReadResult(id_, _to_wire(state.encode()))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A reboot cannot be undone: nothing to call."""
@@ -164,16 +171,16 @@ def _progress(event: ProgressEvent) -> None:
         print(f"ecsreboot: {event.message}", file=sys.stderr, flush=True)
 
 
-def _outputs(step: StepResult) -> dict[str, Any]:
-    """The outputs of a clean step; a partial failure raises (nothing can be recorded with an error)."""
-    if step.init_errors:
-        reasons = [_PLUGIN_RETRY_HINT.sub("", r).strip() for r in step.init_errors]
-        raise RebootRoundError(f"{'; '.join(reasons).rstrip('.')}. {_NOTHING_RECORDED}")
-    return _to_wire(step.outputs)
+@contextlib.contextmanager
+def _nothing_recorded() -> Iterator[None]:
+    """A step that failed part-way fails whole here: nothing can be recorded with an error."""
+    try:
+        yield
+    except ResourceInitFailed as failed:
+        reasons = "; ".join(r.text for r in failed.reasons).rstrip(".")
+        raise RebootRoundError(f"{reasons}. {_NOTHING_RECORDED}") from None
 
 
-#: the lifecycle's advice, which holds for the plugin only
-_PLUGIN_RETRY_HINT = re.compile(r"\s*Run `pulumi up` again[^.]*\.")
 _NOTHING_RECORDED = (
     "Nothing was recorded: the dynamic provider cannot save partial state, so the next `pulumi up` repeats "
     "the whole step for every instance. The plugin (pulumi_ecsreboot.RebootTrigger) retries only the failed "

@@ -1,10 +1,11 @@
 """The RebootTrigger lifecycle, independent of how Pulumi reaches it.
 
 The gRPC plugin (adapter/) and the dynamic provider (dynamic.py) both call these methods, so
-diffing, target selection and output building exist once. Values are domain values
-(``core.values``: Secret and UNKNOWN markers), outputs are a superset of inputs.
+diffing, target selection and output building exist once. They decode property maps into typed
+inputs and state (``core.state``: TriggerArgs, TriggerState, whose fields carry secretness and
+known-ness) and encode the state they get back; the state is a superset of the inputs.
 
-Decisions are taken against the *recorded outputs* (the triggers last applied and
+Decisions are taken against the *recorded state* (the triggers last applied and
 ``failedInstanceIds``), because after a partial failure the engine keeps the old inputs but the
 new outputs.
 """
@@ -14,18 +15,27 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
-from .core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, error_class
+from .core.errors import (
+    CREDENTIALS_HINT,
+    AuthFailure,
+    Cancelled,
+    InputError,
+    Reason,
+    ResourceInitFailed,
+    error_class,
+)
 from .core.health import HealthCheck
 from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
 from .core.paths import property_path, top_level
 from .core.plan import waves as plan_waves
-from .core.resource import DEFAULT_TIMEOUT_SECONDS, OUTPUTS, input_names
-from .core.values import UNKNOWN, Secret, canonical, contains_secret, is_known, reveal, wrap_like
+from .core.resource import DEFAULT_TIMEOUT_SECONDS
+from .core.state import OUTPUT_FIELDS, UNKNOWN_FIELD, Field, TriggerArgs, TriggerState
+from .core.values import Secret
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -61,12 +71,11 @@ class PreviewRejected(Exception):
 
 @dataclass
 class StepResult:
-    """Outputs of Create/Update. ``init_errors`` non-empty means a partial failure: the step fails
-    but the outputs must be saved (ErrorResourceInitFailed)."""
+    """The state after a Create/Update that did all its work. A step that failed part-way raises
+    ``ResourceInitFailed`` with its state instead: the step fails, but the state must be saved."""
 
     id: str
-    outputs: dict[str, Any]
-    init_errors: list[str] = field(default_factory=list)
+    state: TriggerState
     #: one line on what the step did to the instances, for the engine log (None: nothing)
     summary: str | None = None
 
@@ -80,11 +89,12 @@ class DiffResult:
     detailed: dict[str, str]
 
 
-_OUTPUT_NAMES = tuple(p.name for p in OUTPUTS)
-
-
 class TriggerLifecycle:
-    """Check, Diff, Create, Update, Read and Delete of ``ecsreboot:index:RebootTrigger``."""
+    """Check, Diff, Create, Update, Read and Delete of ``ecsreboot:index:RebootTrigger``.
+
+    Check validates the property map as sent; every other step takes typed inputs (``TriggerArgs``) and
+    state (``TriggerState``), decoded and encoded by the caller.
+    """
 
     def __init__(self, backend: RebootBackend, clock: Clock, new_id: Callable[[], str] | None = None) -> None:
         self._backend = backend
@@ -98,20 +108,21 @@ class TriggerLifecycle:
     ) -> tuple[dict[str, Any], list[CheckFailure]]:
         return check_inputs(news, default_region=default_region)
 
-    def diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
-        """``olds`` are the recorded outputs, ``news`` the checked inputs. Never a replacement."""
+    def diff(self, olds: TriggerState, news: TriggerArgs) -> DiffResult:
+        """``olds`` is the recorded state, ``news`` the checked inputs. Never a replacement."""
         detailed: dict[str, str] = {}
-        for key, kind in trigger_changes(olds.get("triggers"), news.get("triggers")).items():
+        for key, kind in trigger_changes(olds.triggers.raw, news.triggers.raw).items():
             # a key the path syntax cannot hold is reported as a change of the whole map
             path = None if key == ALL_TRIGGERS else property_path("triggers", key)
             detailed[path or "triggers"] = kind if path else "update"
-        for name in input_names():
+        recorded = olds.by_name()
+        for name, new in news.by_name().items():
             if name == "triggers":
                 continue
-            old, new = olds.get(name), news.get(name)
-            if not is_known(new) or _differs(old, new):
-                detailed[name] = "add" if old is None else ("delete" if new is None else "update")
-        if reveal(olds.get("failedInstanceIds")):
+            old = recorded[name]
+            if not new.known or not old.same_as(new):
+                detailed[name] = "add" if old.absent else ("delete" if new.absent else "update")
+        if _retry_pending(olds):
             detailed["failedInstanceIds"] = "update"  # a retry of the failed instances is pending
         diffs = sorted({top_level(path) for path in detailed})
         return DiffResult(bool(detailed), diffs, detailed)
@@ -119,91 +130,94 @@ class TriggerLifecycle:
     # --- Create / Update ------------------------------------------------------------------------
 
     def create(
-        self, inputs: Mapping[str, Any], *, preview: bool, timeout: float, progress: Progress,
-        cancel: threading.Event,
+        self, args: TriggerArgs, *, preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
     ) -> StepResult:
-        ids = reveal(inputs["instanceIds"])
-        targets = ([UNKNOWN] if ids is UNKNOWN else list(ids)) if reveal(inputs.get("rebootOnCreate", True)) else []
-        base = {"rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
-        return self._step(self._new_id(), inputs, base, targets, preview=preview, timeout=timeout,
+        ids, reboot = args.instance_ids, args.reboot_on_create
+        wanted = reboot.absent or not reboot.known or bool(reboot.value)
+        targets = (list(ids.value or []) if ids.known else None) if wanted else []
+        base = TriggerState.of(args, reboot_count=Field.of(0), results=Field.of([]), request_ids=Field.of([]),
+                               failed_instance_ids=Field.of([]))
+        return self._step(self._new_id(), args, base, targets, preview=preview, timeout=timeout,
                           progress=progress, cancel=cancel)
 
     def update(
-        self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, preview: bool, timeout: float,
+        self, id_: str, olds: TriggerState, news: TriggerArgs, *, preview: bool, timeout: float,
         progress: Progress, cancel: threading.Event,
     ) -> StepResult:
-        base = {k: olds[k] for k in _OUTPUT_NAMES if k in olds}
+        base = TriggerState.of(news, **{name: getattr(olds, name) for name in OUTPUT_FIELDS})
         targets = self.targets(olds, news)
         return self._step(id_, news, base, targets, preview=preview, timeout=timeout, progress=progress,
                           cancel=cancel)
 
-    def targets(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Any]:
-        """Which instances an update reboots: all on a trigger change, else the recorded failures."""
-        ids = reveal(news.get("instanceIds"))
-        if ids is UNKNOWN:
-            return [UNKNOWN]
-        if trigger_changes(olds.get("triggers"), news.get("triggers")):
-            return list(ids)
-        failed = reveal(olds.get("failedInstanceIds")) or []
-        if failed is UNKNOWN:
-            return [UNKNOWN]
+    def targets(self, olds: TriggerState, news: TriggerArgs) -> list[str] | None:
+        """Which instances an update reboots: all on a trigger change, else the recorded failures.
+        None: not known yet (preview)."""
+        ids = news.instance_ids.known_items()
+        if ids is None:
+            return None
+        if trigger_changes(olds.triggers.raw, news.triggers.raw):
+            return list(ids) if news.instance_ids.known else None
+        failed = olds.failed_instance_ids
+        if not failed.known:
+            return None
         wanted = set(ids)
-        return [i for i in failed if i in wanted]
+        return [i for i in failed.value or [] if i in wanted]
 
     def _step(
-        self, id_: str, inputs: Mapping[str, Any], base: dict[str, Any], targets: list[Any], *,
+        self, id_: str, args: TriggerArgs, base: TriggerState, targets: list[str] | None, *,
         preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
     ) -> StepResult:
         if not preview:
-            unknown = sorted(k for k, v in inputs.items() if not is_known(v))
+            unknown = args.unknown_names()
             if unknown:  # the engine sends unknowns only in preview; acting on a guess could reboot wrongly
-                raise ValueError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
+                raise InputError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
                                  "allowed during preview (pulumi preview, or the preview phase of pulumi up)")
-        outputs = {**dict(inputs), **base}
-        if not targets:
-            outputs["failedInstanceIds"] = []
-            return StepResult(id_, outputs)
+        if targets is not None and not targets:
+            return StepResult(id_, base.with_outputs(failed_instance_ids=Field.of([])))
         if preview:
-            return StepResult(id_, self._preview(inputs, outputs, targets, progress, cancel))
-        options = self._options(inputs, timeout)
-        ids = inputs["instanceIds"]
+            return StepResult(id_, self._preview(args, base, targets, progress, cancel))
+        assert targets is not None  # every input is known outside preview
+        options = self._options(args, timeout)
+        ids = args.instance_ids
         if options.dry_run:
             report = self._backend.dry_run(targets, options, cancel)
-            outputs.update(
-                results=wrap_like(ids, [o.to_output() for o in _verdicts(report)]),
-                requestIds=list(report.request_ids), failedInstanceIds=[],
+            state = base.with_outputs(
+                results=Field.of(ids.wrap([o.to_output() for o in _verdicts(report)])),
+                request_ids=Field.of(list(report.request_ids)), failed_instance_ids=Field.of([]),
             )
-            return StepResult(id_, outputs, [_describe_failures(report.failures)] if report.failures else [])
+            if report.failures:
+                raise ResourceInitFailed(id_, state, [Reason(_describe_failures(report.failures))])
+            return StepResult(id_, state)
         result = self._backend.run_round(targets, options, progress, cancel)
         if any(o.ok for o in result.outcomes):
-            outputs["rebootCount"] = int(reveal(base.get("rebootCount")) or 0) + 1
-            outputs["lastRebootTime"] = rfc3339(self._clock.utcnow())
-        outputs.update(
-            results=wrap_like(ids, [o.to_output() for o in result.outcomes]),
-            requestIds=list(result.request_ids),
-            failedInstanceIds=wrap_like(ids, result.failed_ids),
+            base = base.with_outputs(reboot_count=Field.of(int(base.reboot_count.value or 0) + 1),
+                                     last_reboot_time=Field.of(rfc3339(self._clock.utcnow())))
+        state = base.with_outputs(
+            results=Field.of(ids.wrap([o.to_output() for o in result.outcomes])),
+            request_ids=Field.of(list(result.request_ids)),
+            failed_instance_ids=Field.of(ids.wrap(result.failed_ids)),
         )
-        return StepResult(id_, outputs, _round_errors(result), _round_summary(result, options))
+        reasons = _round_errors(result)
+        if reasons:
+            raise ResourceInitFailed(id_, state, reasons)
+        return StepResult(id_, state, _round_summary(result, options))
 
     def _preview(
-        self, inputs: Mapping[str, Any], outputs: dict[str, Any], targets: list[Any], progress: Progress,
+        self, args: TriggerArgs, base: TriggerState, targets: list[str] | None, progress: Progress,
         cancel: threading.Event,
-    ) -> dict[str, Any]:
+    ) -> TriggerState:
         """Never reboots. Checks the would-be reboot with DryRun when everything is known."""
-        for name in ("rebootCount", "lastRebootTime", "results", "requestIds", "failedInstanceIds"):
-            outputs[name] = UNKNOWN
-        if not all(is_known(inputs.get(k)) for k in ("regionId", "rebootApi", "forceReboot")) or not is_known(
-            targets
-        ):
+        state = base.with_outputs(**{name: UNKNOWN_FIELD for name in OUTPUT_FIELDS})
+        if not (args.region_id.known and args.reboot_api.known and args.force_reboot.known) or targets is None:
             progress(ProgressEvent("dry_run", "dry run skipped: some inputs are not known until apply"))
-            return outputs
-        options = self._options(inputs, DEFAULT_TIMEOUT_SECONDS)
+            return state
+        options = self._options(args, DEFAULT_TIMEOUT_SECONDS)
         if not options.dry_run:
             progress(ProgressEvent("plan", rollout_plan(targets, options)))
         problem = self._backend.credentials_problem()
         if problem is not None:
             progress(ProgressEvent("warning", f"dry run skipped: {problem}"))
-            return outputs
+            return state
         report = self._backend.dry_run(targets, options, cancel)
         if cancel.is_set():  # the verdicts of a cut-short dry run would blame the instances
             raise Cancelled("the preview was cancelled during its dry run; nothing was rebooted")
@@ -214,41 +228,40 @@ class TriggerLifecycle:
                                               "if this persists at apply time)"))
         progress(ProgressEvent("dry_run", f"dry run passed for {len(report.passed)} of {len(targets)} "
                                           f"instance(s) that would be rebooted"))
-        return outputs
+        return state
 
-    def _options(self, inputs: Mapping[str, Any], timeout: float) -> RoundOptions:
-        plain = reveal(dict(inputs))
-        max_unavailable = plain.get("maxUnavailable")
+    def _options(self, args: TriggerArgs, timeout: float) -> RoundOptions:
+        wait = args.wait_for_running
         return RoundOptions(
-            region_id=plain["regionId"],
-            force=bool(plain.get("forceReboot", False)),
-            batch_optimization=plain.get("batchOptimization", "AllTogether"),
-            api=plain.get("rebootApi", "RebootInstances"),
-            dry_run=bool(plain.get("dryRun", False)),
-            max_unavailable=int(max_unavailable) if is_known(max_unavailable) and max_unavailable is not None else None,
-            wait_for_running=bool(plain.get("waitForRunning", True)),
+            region_id=args.region_id.value or "",
+            force=bool(args.force_reboot.value),
+            batch_optimization=args.batch_optimization.value or "AllTogether",
+            api=args.reboot_api.value or "RebootInstances",
+            # a dryRun not known yet (preview) may turn out true: no rollout plan is promised
+            dry_run=bool(args.dry_run.value) or not args.dry_run.known,
+            max_unavailable=_int(args.max_unavailable),
+            wait_for_running=wait.value is not False,
             timeout=timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT_SECONDS,
-            health_check=_health_check(inputs.get("healthCheck")),
-            max_failures=_known_int(plain.get("maxFailures")),
-            pause_between_waves=float(plain.get("pauseBetweenWaves") or 0.0),
+            health_check=_health_check(args.health_check),
+            max_failures=_int(args.max_failures),
+            pause_between_waves=float(args.pause_between_waves.value or 0.0),
         )
 
     # --- Read / Delete ---------------------------------------------------------------------------
 
     def read(
-        self, id_: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any],
+        self, id_: str, state: TriggerState | None, inputs: TriggerArgs | None,
         default_region: str | Secret | None = None,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(outputs, inputs) to record. Makes no API call: the state is the record of what was done.
+    ) -> tuple[TriggerState, TriggerArgs]:
+        """(state, inputs) to record. Makes no API call: the state is the record of what was done.
 
-        With nothing recorded (``pulumi import``), the id names the instances: ``i-a,i-b``
+        With nothing recorded (``pulumi import``, ``state`` None), the id names the instances: ``i-a,i-b``
         (optionally ``region/i-a,i-b``); the adopted resource starts with no reboot done, and its inputs
         are what Check makes of exactly that (defaults filled, ``regionId`` from the provider when the id
         has none), so the program the CLI generates for it previews as no change.
         """
-        if outputs:
-            recorded_inputs = dict(inputs) or {k: v for k, v in outputs.items() if k in input_names()}
-            return dict(outputs), recorded_inputs
+        if state is not None:
+            return state, inputs if inputs is not None else state.args()
         region, _, ids = id_.rpartition("/")
         raw: dict[str, Any] = {"instanceIds": [i for i in ids.split(",") if i]}
         if region:
@@ -256,27 +269,34 @@ class TriggerLifecycle:
         new_inputs, failures = check_inputs(raw, default_region=default_region)
         if failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in failures)
-            raise ValueError(
+            raise InputError(
                 f"cannot import {id_!r}: {reasons}. The id of a RebootTrigger to import names its instances: "
                 "`i-a,i-b`, or `cn-hangzhou/i-a,i-b` with the region"
             )
-        new_outputs = {**new_inputs, "rebootCount": 0, "results": [], "requestIds": [], "failedInstanceIds": []}
-        return new_outputs, new_inputs
+        args = TriggerArgs.decode(new_inputs)
+        adopted = TriggerState.of(args, reboot_count=Field.of(0), results=Field.of([]), request_ids=Field.of([]),
+                                  failed_instance_ids=Field.of([]))
+        return adopted, args
 
 
-def _known_int(value: Any) -> int | None:
-    return int(value) if is_known(value) and value is not None else None
+def _retry_pending(olds: TriggerState) -> bool:
+    failed = olds.failed_instance_ids
+    return not failed.known or bool(failed.value)
 
 
-def _health_check(value: Any) -> HealthCheck | None:
+def _int(value: Field[int]) -> int | None:
+    return int(value.value) if value.value is not None else None
+
+
+def _health_check(value: Field[dict[str, Any]]) -> HealthCheck | None:
     """The checked ``healthCheck`` input as a value; a secret one is never shown, even masked."""
-    plain = reveal(value)
-    if plain is None or not is_known(value) or not isinstance(plain, Mapping):
+    plain = value.value
+    if plain is None or not isinstance(plain, Mapping):
         return None
-    return HealthCheck.from_input(plain, secret=contains_secret(value))
+    return HealthCheck.from_input(plain, secret=value.secret)
 
 
-def rollout_plan(targets: Sequence[Any], options: RoundOptions) -> str:
+def rollout_plan(targets: Sequence[str], options: RoundOptions) -> str:
     """The preview's one-line plan: waves, the probe (URL masked), the failure limit and the pause."""
     count = len(targets)
     waves = len(plan_waves([str(i) for i in range(count)], options.max_unavailable))
@@ -290,10 +310,6 @@ def rollout_plan(targets: Sequence[Any], options: RoundOptions) -> str:
     if options.pause_between_waves and waves > 1:
         parts.append(f"pauses {options.pause_between_waves:g}s between waves")
     return "; ".join(parts) + " (no probe is sent in preview)" * (check is not None)
-
-
-def _differs(old: Any, new: Any) -> bool:
-    return bool(canonical(old) != canonical(new))
 
 
 def _verdicts(report: DryRunVerdicts) -> list[InstanceOutcome]:
@@ -315,21 +331,21 @@ def _round_summary(result: RoundResult, options: RoundOptions) -> str:
     return f"rebooted {ok} of {len(result.outcomes)} instance(s){back} in {result.waves} wave(s)"
 
 
-def _round_errors(result: RoundResult) -> list[str]:
+def _round_errors(result: RoundResult) -> list[Reason]:
     if result.ok:
         return []
     reasons = []
     if result.error:
-        reasons.append(result.error)
+        reasons.append(Reason(result.error))
     failed = result.failed_ids
     if failed:
         what = "cancelled" if result.cancelled else ("timed out waiting" if result.timed_out else (
             "the rollout stopped after too many failures" if result.stopped_by_failures else "failed"))
-        reasons.append(
+        reasons.append(Reason(
             f"{len(failed)} of {len(result.outcomes)} instance(s) not rebooted ({what}): "
-            f"{_name_failures(result, failed)}. "
-            "Run `pulumi up` again to retry only these (failedInstanceIds)."
-        )
+            f"{_name_failures(result, failed)}",
+            retryable=True,
+        ))
     return reasons
 
 

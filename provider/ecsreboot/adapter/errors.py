@@ -1,14 +1,15 @@
 """The one place that maps errors to gRPC statuses.
 
-Deliberate codes, never UNKNOWN from an uncaught exception: invalid input -> INVALID_ARGUMENT,
-configuration -> FAILED_PRECONDITION, permission -> PERMISSION_DENIED, throttling and transport ->
-UNAVAILABLE, cancellation -> CANCELLED. A partly failed round travels as ErrorResourceInitFailed
-(with ABORTED) so the engine saves the new state.
+Deliberate codes, never UNKNOWN from an uncaught exception: invalid input (``InputError``) ->
+INVALID_ARGUMENT, configuration -> FAILED_PRECONDITION, permission -> PERMISSION_DENIED, throttling and
+transport -> UNAVAILABLE, cancellation -> CANCELLED; anything else (a ``ValueError`` included) is a bug:
+INTERNAL, saying so. A step that failed part-way (``ResourceInitFailed``) travels as
+ErrorResourceInitFailed (with ABORTED) so the engine saves the new state; its retry hint is added here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -21,8 +22,11 @@ from ..core.errors import (
     Cancelled,
     ConfigError,
     Forbidden,
+    InputError,
     InvalidParameter,
     NotFound,
+    Reason,
+    ResourceInitFailed,
     Throttled,
     Transient,
     TransportError,
@@ -55,7 +59,8 @@ _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (Transient, grpc.StatusCode.UNAVAILABLE),
     (TransportError, grpc.StatusCode.UNAVAILABLE),
     (ApiError, grpc.StatusCode.FAILED_PRECONDITION),
-    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+    (InputError, grpc.StatusCode.INVALID_ARGUMENT),
+    (ResourceInitFailed, grpc.StatusCode.ABORTED),
 )
 
 
@@ -103,19 +108,28 @@ def fit_state(outputs: Mapping[str, Any], limit: int = MAX_STATE_BYTES) -> tuple
     return to_struct(trimmed), [note]
 
 
+#: What the plugin adds to a reason naming instances the next ``pulumi up`` retries (it records
+#: ``failedInstanceIds``; the dynamic provider cannot, so the hint belongs here, not in the lifecycle).
+RETRY_HINT = "Run `pulumi up` again to retry only these (failedInstanceIds)."
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason as the CLI shows it, with the retry hint where it applies."""
+    return f"{reason.text}. {RETRY_HINT}" if reason.retryable else reason.text
+
+
 def abort_init_failed(
-    context: grpc.ServicerContext, id_: str, properties: struct_pb2.Struct, reasons: Sequence[str],
-    inputs: struct_pb2.Struct | None = None,
+    context: grpc.ServicerContext, failed: ResourceInitFailed, scrub: Callable[[str], str] = str
 ) -> NoReturn:
     """Fail the step but hand the engine the new state (ErrorResourceInitFailed).
 
     The engine reads the detail whatever the code; ABORTED says "the round stopped part-way" and
     keeps UNKNOWN (which the engine takes for a crash with possibly corrupt state) out of it.
     """
+    properties, notes = fit_state(failed.state.encode())
+    reasons = [scrub(text) for text in [*(reason_text(r) for r in failed.reasons), *notes]]
     message = "; ".join(reasons) or "the reboot round did not complete"
-    detail = provider_pb2.ErrorResourceInitFailed(id=id_, properties=properties, reasons=list(reasons))
-    if inputs is not None:
-        detail.inputs.CopyFrom(inputs)
+    detail = provider_pb2.ErrorResourceInitFailed(id=failed.id, properties=properties, reasons=reasons)
     status = status_pb2.Status(code=grpc.StatusCode.ABORTED.value[0], message=message)
     status.details.add().Pack(detail)
     context.abort_with_status(

@@ -21,12 +21,14 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from .. import __version__
 from ..core.clock import SystemClock
+from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
 from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
-from .errors import abort_init_failed, fit_state, grpc_code, message_for
+from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
 from .schema import schema_json
 from .secrets import SecretScrubber
@@ -40,12 +42,6 @@ _KINDS = {
     "update": provider_pb2.PropertyDiff.UPDATE,
 }
 _MAX_MESSAGE = 400 * 1024 * 1024
-
-
-class _InitFailed(Exception):
-    def __init__(self, step: StepResult) -> None:
-        super().__init__("; ".join(step.init_errors))
-        self.step = step
 
 
 class Provider(provider_pb2_grpc.ResourceProviderServicer):
@@ -68,10 +64,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         """Run a handler; map any exception to a deliberate gRPC status, scrubbed of secrets."""
         try:
             return call()
-        except _InitFailed as failed:
-            step = failed.step
-            state, notes = fit_state(step.outputs)
-            abort_init_failed(context, step.id, state, [self._scrub(r) for r in [*step.init_errors, *notes]])
+        except ResourceInitFailed as failed:  # the step's new state is recorded with the error
+            abort_init_failed(context, failed, self._scrub)
         except Exception as exc:  # the one place that maps every error
             message = self._scrub(message_for(exc))
             if urn and not isinstance(exc, PreviewRejected):
@@ -96,6 +90,12 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         values = from_struct(struct)
         self._scrub.add_from(values)
         return values
+
+    def _args(self, struct: Any) -> TriggerArgs:
+        return TriggerArgs.decode(self._decode(struct))
+
+    def _state(self, struct: Any) -> TriggerState:
+        return TriggerState.decode(self._decode(struct))
 
     # --- plugin ------------------------------------------------------------------------------------
 
@@ -164,7 +164,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         if not type_ and urn.count("::") >= 3:
             type_ = urn.split("::")[-2].rsplit("$", 1)[-1]
         if type_ and type_ != RESOURCE_TOKEN:
-            raise ValueError(f"unknown resource type {type_!r}; this provider serves {RESOURCE_TOKEN}")
+            raise InputError(f"unknown resource type {type_!r}; this provider serves {RESOURCE_TOKEN}")
 
     def _default_region(self) -> str | Secret | None:
         """The provider's region, for resources without ``regionId`` (secret if it was given as one)."""
@@ -185,7 +185,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
-            result: DiffResult = self._get_lifecycle().diff(self._decode(request.olds), self._decode(request.news))
+            result: DiffResult = self._get_lifecycle().diff(self._state(request.olds), self._args(request.news))
             return provider_pb2.DiffResponse(
                 changes=provider_pb2.DiffResponse.DIFF_SOME if result.changed else provider_pb2.DiffResponse.DIFF_NONE,
                 diffs=result.diffs,
@@ -200,37 +200,38 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             step = self._get_lifecycle().create(
-                self._decode(request.properties), preview=request.preview, timeout=request.timeout,
+                self._args(request.properties), preview=request.preview, timeout=request.timeout,
                 progress=self.log.progress_for(request.urn), cancel=self.cancel,
             )
             self._report(step, request.urn)
-            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.outputs))
+            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.state.encode()))
 
         return self._guard(context, request.urn, run)
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             step = self._get_lifecycle().update(
-                request.id, self._decode(request.olds), self._decode(request.news), preview=request.preview,
+                request.id, self._state(request.olds), self._args(request.news), preview=request.preview,
                 timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
             )
             self._report(step, request.urn)
-            return provider_pb2.UpdateResponse(properties=to_struct(step.outputs))
+            return provider_pb2.UpdateResponse(properties=to_struct(step.state.encode()))
 
         return self._guard(context, request.urn, run)
 
     def _report(self, step: StepResult, urn: str) -> None:
-        if step.init_errors:
-            raise _InitFailed(step)
         if step.summary:
             self.log.log(INFO, step.summary, urn)
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
-            outputs, inputs = self._get_lifecycle().read(
-                request.id, self._decode(request.properties), self._decode(request.inputs), self._default_region()
+            recorded, given = self._decode(request.properties), self._decode(request.inputs)
+            state, inputs = self._get_lifecycle().read(
+                request.id, TriggerState.decode(recorded) if recorded else None,
+                TriggerArgs.decode(given) if given else None, self._default_region(),
             )
-            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs))
+            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(state.encode()),
+                                             inputs=to_struct(inputs.encode()))
 
         return self._guard(context, request.urn, run)
 

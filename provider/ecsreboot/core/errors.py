@@ -17,6 +17,11 @@
     ├── Cancelled
     └── ConfigError            bad configuration or credentials; says what to fix
 
+    InputError                 what the engine sent cannot be used (a bad import id, an unknown resource
+                               type, an unknown value outside preview); says what is wrong
+    ResourceInitFailed(id, state, reasons)
+                               a step that failed part-way: its new state must still be recorded
+
 Per-instance results of a SuccessFirst batch are values (``InstanceOutcome``), not exceptions.
 Every message shown to a user carries the API code, message and RequestId, and never a secret.
 """
@@ -24,6 +29,11 @@ Every message shown to a user carries the API code, message and RequestId, and n
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .state import TriggerState
 
 
 class EcsError(Exception):
@@ -158,6 +168,31 @@ class Cancelled(EcsError):
 
 class ConfigError(EcsError):
     """Configuration or credentials are missing or malformed; the message says what to fix."""
+
+
+class InputError(Exception):
+    """The request cannot be served as sent: the input is wrong, not the provider. The message says what."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a step failed part-way, as the user reads it."""
+
+    text: str
+    #: the next ``pulumi up`` retries what this names (``failedInstanceIds``); the plugin says so, the
+    #: dynamic provider (which records nothing) does not
+    retryable: bool = False
+
+
+class ResourceInitFailed(Exception):
+    """A step that did part of its work and failed: the step fails, but ``state`` (its new outputs) must be
+    recorded, so that the next ``pulumi up`` knows what was done (ErrorResourceInitFailed in the plugin)."""
+
+    def __init__(self, id_: str, state: TriggerState, reasons: Sequence[Reason]) -> None:
+        self.id = id_
+        self.state = state
+        self.reasons = list(reasons)
+        super().__init__("; ".join(r.text for r in self.reasons) or "the reboot round did not complete")
 
 
 # --- classification -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ecsreboot.core.errors import (
     Cancelled,
     ConfigError,
     Forbidden,
+    InputError,
     InvalidParameter,
     NotFound,
     Throttled,
@@ -37,7 +38,8 @@ from ecsreboot.lifecycle import PreviewRejected
         (Throttled("Throttling", "slow down", "RID", 400), grpc.StatusCode.UNAVAILABLE),
         (Transient("InternalError", "later", "RID", 500), grpc.StatusCode.UNAVAILABLE),
         (TransportError("reset", sent=True), grpc.StatusCode.UNAVAILABLE),
-        (ValueError("bad value"), grpc.StatusCode.INVALID_ARGUMENT),
+        (InputError("bad value"), grpc.StatusCode.INVALID_ARGUMENT),
+        (ValueError("a bug, not the input"), grpc.StatusCode.INTERNAL),
         (KeyError("boom"), grpc.StatusCode.INTERNAL),
     ],
 )
@@ -55,6 +57,11 @@ def test_api_errors_keep_code_message_and_request_id() -> None:
 def test_an_unexpected_exception_says_it_is_a_bug_without_a_traceback() -> None:
     text = message_for(KeyError("instanceIds"))
     assert "internal error" in text and "KeyError" in text and "Traceback" not in text
+
+
+def test_an_unexpected_value_error_is_a_bug_not_bad_input() -> None:
+    text = message_for(ValueError("invalid literal for int()"))
+    assert "internal error (ValueError)" in text and "bug in the provider" in text
 
 
 def _results(n: int, failed: set[int]) -> list[dict[str, str]]:

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ecsreboot.adapter.errors import reason_text
 from ecsreboot.core.clock import FakeClock
+from ecsreboot.core.errors import InputError, ResourceInitFailed
 from ecsreboot.core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
+from ecsreboot.core.state import TriggerArgs, TriggerState
 from ecsreboot.core.values import UNKNOWN, Secret
-from ecsreboot.lifecycle import PreviewRejected, TriggerLifecycle
+from ecsreboot.lifecycle import DiffResult, PreviewRejected, TriggerLifecycle
 
 
 @dataclass
@@ -61,22 +64,50 @@ def inputs(**over):
     return {**base, **over}
 
 
-def run_create(lc: TriggerLifecycle, ins, preview=False, events=None):
-    events = [] if events is None else events
-    return lc.create(ins, preview=preview, timeout=0, progress=events.append, cancel=threading.Event())
+@dataclass
+class Step:
+    """A step's result with its state encoded as the edges encode it (property names, domain values)."""
+
+    id: str
+    outputs: dict
+    summary: str | None
 
 
-def run_update(lc, olds, news, preview=False, events=None):
+def run_create(lc: TriggerLifecycle, ins, preview=False, events=None, timeout=0.0) -> Step:
     events = [] if events is None else events
-    return lc.update("rt-1", olds, news, preview=preview, timeout=0, progress=events.append,
+    step = lc.create(TriggerArgs.decode(ins), preview=preview, timeout=timeout, progress=events.append,
                      cancel=threading.Event())
+    return Step(step.id, step.state.encode(), step.summary)
+
+
+def run_update(lc, olds, news, preview=False, events=None) -> Step:
+    events = [] if events is None else events
+    step = lc.update("rt-1", TriggerState.decode(olds), TriggerArgs.decode(news), preview=preview, timeout=0,
+                     progress=events.append, cancel=threading.Event())
+    return Step(step.id, step.state.encode(), step.summary)
+
+
+def diff(lc: TriggerLifecycle, olds, news) -> DiffResult:
+    return lc.diff(TriggerState.decode(olds), TriggerArgs.decode(news))
+
+
+def read(lc: TriggerLifecycle, id_, outputs, ins, default_region=None) -> tuple[dict, dict]:
+    state, args = lc.read(id_, TriggerState.decode(outputs) if outputs else None,
+                          TriggerArgs.decode(ins) if ins else None, default_region)
+    return state.encode(), args.encode()
+
+
+def failed_create(lc: TriggerLifecycle, ins) -> ResourceInitFailed:
+    """The partial failure a create ends in (its state is what the engine records)."""
+    with pytest.raises(ResourceInitFailed) as failed:
+        run_create(lc, ins)
+    return failed.value
 
 
 def test_create_reboots_all_and_records_outputs() -> None:
     backend = FakeBackend()
     step = run_create(make(backend), inputs())
     assert [ids for ids, _ in backend.rounds] == [["i-a1", "i-b2", "i-c3"]]
-    assert step.init_errors == []
     out = step.outputs
     assert out["rebootCount"] == 1 and out["failedInstanceIds"] == [] and out["requestIds"] == ["REQ-1"]
     assert out["lastRebootTime"].endswith("Z")
@@ -94,15 +125,17 @@ def test_default_timeout_is_ten_minutes_and_custom_timeout_is_used() -> None:
     backend = FakeBackend()
     lc = make(backend)
     run_create(lc, inputs())
-    lc.create(inputs(), preview=False, timeout=42.0, progress=lambda e: None, cancel=threading.Event())
+    run_create(lc, inputs(), timeout=42.0)
     assert [opts.timeout for _, opts in backend.rounds] == [600.0, 42.0]
 
 
 def test_partial_failure_reports_init_errors_with_new_state() -> None:
     backend = FakeBackend(fail=["i-b2"])
-    step = run_create(make(backend), inputs(batchOptimization="SuccessFirst"))
-    assert step.outputs["failedInstanceIds"] == ["i-b2"]
-    assert step.init_errors and "i-b2" in step.init_errors[0] and "pulumi up" in step.init_errors[0]
+    failed = failed_create(make(backend), inputs(batchOptimization="SuccessFirst"))
+    assert failed.id == "rt-1" and failed.state.failed_instance_ids.value == ["i-b2"]
+    [reason] = failed.reasons
+    assert "i-b2" in reason.text and reason.retryable and "pulumi up" not in reason.text  # the edge adds it
+    assert "pulumi up" in reason_text(reason)
 
 
 def test_update_with_changed_trigger_reboots_all() -> None:
@@ -126,18 +159,18 @@ def test_update_of_other_inputs_only_reboots_nothing() -> None:
 def test_retry_reboots_only_recorded_failures() -> None:
     backend = FakeBackend(fail=["i-b2"])
     lc = make(backend)
-    failed = run_create(lc, inputs()).outputs
+    failed = failed_create(lc, inputs()).state.encode()
     backend.fail.clear()
     # after ErrorResourceInitFailed the engine keeps the old inputs; decisions use the outputs
     step = run_update(lc, failed, inputs())
     assert backend.rounds[-1][0] == ["i-b2"]
-    assert step.outputs["failedInstanceIds"] == [] and step.init_errors == []
+    assert step.outputs["failedInstanceIds"] == []
 
 
 def test_diff_names_trigger_keys_and_never_replaces() -> None:
     lc = make(FakeBackend())
     olds = run_create(lc, inputs(triggers={"configHash": "a", "gone": 1})).outputs
-    d = lc.diff(olds, inputs(triggers={"configHash": "b", "new": True}))
+    d = diff(lc, olds, inputs(triggers={"configHash": "b", "new": True}))
     assert d.changed
     assert d.detailed == {"triggers.configHash": "update", "triggers.gone": "delete", "triggers.new": "add"}
     assert d.diffs == ["triggers"]
@@ -146,7 +179,7 @@ def test_diff_names_trigger_keys_and_never_replaces() -> None:
 def test_diff_paths_keep_keys_with_dots_brackets_and_quotes_whole() -> None:
     lc = make(FakeBackend())
     olds = run_create(lc, inputs(triggers={"nginx.conf": "a", "a[0]": 1, 'q"': 1, "": 1, "end\\": 1})).outputs
-    d = lc.diff(olds, inputs(triggers={"nginx.conf": "b", "a[0]": 2, 'q"': 2, "": 2, "end\\": 2}))
+    d = diff(lc, olds, inputs(triggers={"nginx.conf": "b", "a[0]": 2, 'q"': 2, "": 2, "end\\": 2}))
     assert d.detailed == {'triggers["nginx.conf"]': "update", 'triggers["a[0]"]': "update",
                           'triggers["q\\""]': "update", 'triggers[""]': "update", "triggers": "update"}
     assert d.diffs == ["triggers"]
@@ -155,13 +188,13 @@ def test_diff_paths_keep_keys_with_dots_brackets_and_quotes_whole() -> None:
 def test_diff_none_when_nothing_changed_even_if_secretness_changed() -> None:
     lc = make(FakeBackend())
     olds = run_create(lc, inputs(triggers={"k": "v"})).outputs
-    assert not lc.diff(olds, inputs(triggers={"k": Secret("v")})).changed
+    assert not diff(lc, olds, inputs(triggers={"k": Secret("v")})).changed
 
 
 def test_diff_reports_pending_retry() -> None:
     lc = make(FakeBackend(fail=["i-a1"]))
-    olds = run_create(lc, inputs()).outputs
-    d = lc.diff(olds, inputs())
+    olds = failed_create(lc, inputs()).state.encode()
+    d = diff(lc, olds, inputs())
     assert d.changed and "failedInstanceIds" in d.diffs
 
 
@@ -194,7 +227,7 @@ def test_preview_with_unknown_trigger_counts_as_change() -> None:
     backend = FakeBackend()
     lc = make(backend)
     olds = run_create(lc, inputs()).outputs
-    assert lc.diff(olds, inputs(triggers={"v": UNKNOWN})).changed
+    assert diff(lc, olds, inputs(triggers={"v": UNKNOWN})).changed
     run_update(lc, olds, inputs(triggers={"v": UNKNOWN}), preview=True)
     assert backend.dry_runs == [["i-a1", "i-b2", "i-c3"]] and len(backend.rounds) == 1
 
@@ -215,24 +248,24 @@ def test_outputs_derived_from_secret_instance_ids_are_secret() -> None:
 def test_read_returns_recorded_state_and_supports_import() -> None:
     lc = make(FakeBackend())
     olds = run_create(lc, inputs()).outputs
-    outputs, ins = lc.read("rt-1", olds, {})
+    outputs, ins = read(lc, "rt-1", olds, {})
     assert outputs == olds and ins["instanceIds"] == olds["instanceIds"]
-    outputs, ins = lc.read("cn-beijing/i-a1,i-b2", {}, {})
+    outputs, ins = read(lc, "cn-beijing/i-a1,i-b2", {}, {})
     assert ins["instanceIds"] == ["i-a1", "i-b2"] and ins["regionId"] == "cn-beijing" and outputs["rebootCount"] == 0
     # an import records what Check makes of the same program, so that program is no change
     checked, failures = lc.check({"instanceIds": ["i-a1", "i-b2"]}, "cn-beijing")
     assert not failures and ins == checked
-    assert not lc.diff(outputs, checked).changed
+    assert not diff(lc, outputs, checked).changed
 
 
 def test_import_takes_the_provider_region_and_names_a_bad_id() -> None:
     lc = make(FakeBackend())
-    _, ins = lc.read("i-a1", {}, {}, default_region="cn-shanghai")
+    _, ins = read(lc, "i-a1", {}, {}, default_region="cn-shanghai")
     assert ins["regionId"] == "cn-shanghai"
-    with pytest.raises(ValueError, match=r"cannot import 'cn-beijing/': instanceIds.*`i-a,i-b`"):
-        lc.read("cn-beijing/", {}, {})
-    with pytest.raises(ValueError, match="regionId"):
-        lc.read("i-a1", {}, {})
+    with pytest.raises(InputError, match=r"cannot import 'cn-beijing/': instanceIds.*`i-a,i-b`"):
+        read(lc, "cn-beijing/", {}, {})
+    with pytest.raises(InputError, match="regionId"):
+        read(lc, "i-a1", {}, {})
 
 
 def test_summary_only_when_a_round_ran() -> None:
