@@ -14,6 +14,7 @@ Programs: `tests/bench/programs/{triggers,dynamic}`, run as Automation API inlin
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -91,7 +92,9 @@ def run(settings: Settings) -> RealEngineResult | None:
     size = settings.real_engine_fleet
     with tempfile.TemporaryDirectory(prefix="ecsreboot-bench-real-") as tmp, emulator(settings, size) as emu:
         fleet = _project(pulumi, "triggers", Path(tmp), emu.url)
-        fleet.config_object("instanceIds", emu.instance_ids())
+        ids_file = Path(tmp) / "ids.json"  # 10,000 ids are more than one command-line argument may hold
+        ids_file.write_text(json.dumps(emu.instance_ids()))
+        fleet.config("idsFile", str(ids_file))
         fleet.config("fleet", "true")
         recorder = Recorder(emu)
         up = fleet.run("up", "--yes", "--skip-preview", timeout=1800)
