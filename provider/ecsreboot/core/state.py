@@ -96,7 +96,7 @@ class TriggerArgs:
 
     def by_name(self) -> dict[str, Field[Any]]:
         """Every input field by its wire name (``instanceIds``), in schema order."""
-        return {p.name: getattr(self, _snake(p.name)) for p in INPUTS}
+        return {name: getattr(self, attribute) for name, attribute in _INPUT_ATTRIBUTES}
 
     def unknown_names(self) -> list[str]:
         """The wire names of the properties not known yet (sorted)."""
@@ -132,6 +132,8 @@ class TriggerState(TriggerArgs):
 
 
 _DECLARED = {p.name: _snake(p.name) for p in (*INPUTS, *OUTPUTS)}
+#: (wire name, attribute) of every input, worked out once: Check and Diff of every resource walk it
+_INPUT_ATTRIBUTES = tuple((p.name, _snake(p.name)) for p in INPUTS)
 #: the output fields of TriggerState (snake_case)
 OUTPUT_FIELDS = tuple(_snake(p.name) for p in OUTPUTS)
 
