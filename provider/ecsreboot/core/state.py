@@ -18,7 +18,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from .model import BatchOptimization, RebootApi
 from .resource import INPUTS, OUTPUTS
-from .values import UNKNOWN, Secret, canonical, contains_secret, is_known, reveal
+from .values import UNKNOWN, Secret, canonical, is_known, reveal
 
 T = TypeVar("T")
 
@@ -34,9 +34,13 @@ class Field(Generic[T]):
 
     @classmethod
     def of(cls, raw: Any) -> Field[Any]:
-        """The field for a domain value (Secret and UNKNOWN markers allowed at any depth)."""
-        known = is_known(raw)
-        return Field(raw, reveal(raw) if known else None, contains_secret(raw), known)
+        """The field for a domain value (Secret and UNKNOWN markers allowed at any depth): ``value`` is
+        ``reveal(raw)`` when known, ``secret`` is ``contains_secret(raw)``, ``known`` is ``is_known(raw)`` --
+        worked out in one walk (Check and Diff decode every property of every resource)."""
+        if raw is None or type(raw) in _SCALARS:
+            return Field(raw, raw, False, True)
+        plain, secret, known = _survey(raw)
+        return Field(raw, plain if known else None, secret, known)
 
     @property
     def absent(self) -> bool:
@@ -55,6 +59,33 @@ class Field(Generic[T]):
     def wrap(self, derived: Any) -> Any:
         """``derived`` (a value computed from this field) made secret when this field is secret."""
         return Secret(derived) if self.secret else derived
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _survey(value: Any) -> tuple[Any, bool, bool]:
+    """(``reveal(value)``, ``contains_secret(value)``, ``is_known(value)``) in one walk."""
+    if isinstance(value, Secret):
+        plain, _, known = _survey(value.value)
+        return plain, True, known
+    if value is UNKNOWN:
+        return value, False, False
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        secret, known = False, True
+        for key, item in value.items():
+            out[key], item_secret, item_known = _survey(item)
+            secret, known = secret or item_secret, known and item_known
+        return out, secret, known
+    if isinstance(value, list | tuple):
+        items, secret, known = [], False, True
+        for item in value:
+            plain, item_secret, item_known = _survey(item)
+            items.append(plain)
+            secret, known = secret or item_secret, known and item_known
+        return items, secret, known
+    return value, False, True
 
 
 #: an output not known until the step runs (preview)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ecsreboot.core.resource import INPUTS, OUTPUTS
 from ecsreboot.core.state import OUTPUT_FIELDS, Field, TriggerArgs, TriggerState
-from ecsreboot.core.values import UNKNOWN, Secret
+from ecsreboot.core.values import UNKNOWN, Secret, contains_secret, is_known, reveal
 
 
 def test_every_declared_property_has_a_field() -> None:
@@ -48,3 +51,23 @@ def test_state_of_args_adds_outputs() -> None:
     args = TriggerArgs.decode({"instanceIds": ["i-a"], "regionId": "cn-hangzhou"})
     state = TriggerState.of(args, reboot_count=Field.of(0)).with_outputs(results=Field.of([]))
     assert state.encode() == {"instanceIds": ["i-a"], "regionId": "cn-hangzhou", "rebootCount": 0, "results": []}
+
+
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                    st.just(UNKNOWN))
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                            inner.map(Secret)),
+    max_leaves=12,
+)
+
+
+@given(_values)
+def test_a_field_is_what_the_three_walks_say(raw: object) -> None:
+    field_ = Field.of(raw)
+    known = is_known(raw)
+    assert field_.known == known
+    assert field_.secret == contains_secret(raw)
+    assert field_.value == (reveal(raw) if known else None)
+    assert field_.raw is raw
