@@ -33,6 +33,7 @@ from ..core.errors import (
     WaitTimeout,
 )
 from ..core.model import SUCCESS_CODE
+from ..core.state import TriggerState
 from ..core.values import Secret
 from ..lifecycle import PreviewRejected
 from .properties import to_struct
@@ -119,7 +120,7 @@ def reason_text(reason: Reason) -> str:
 
 
 def abort_init_failed(
-    context: grpc.ServicerContext, failed: ResourceInitFailed, scrub: Callable[[str], str] = str
+    context: grpc.ServicerContext, failed: ResourceInitFailed[TriggerState], scrub: Callable[[str], str] = str
 ) -> NoReturn:
     """Fail the step but hand the engine the new state (ErrorResourceInitFailed).
 

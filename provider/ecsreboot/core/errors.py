@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
-if TYPE_CHECKING:
-    from .state import TriggerState
+#: the state a part-way failure must record (``core.state.TriggerState``; generic, so errors import no state)
+S = TypeVar("S")
 
 
 class EcsError(Exception):
@@ -184,11 +184,11 @@ class Reason:
     retryable: bool = False
 
 
-class ResourceInitFailed(Exception):
+class ResourceInitFailed(Exception, Generic[S]):
     """A step that did part of its work and failed: the step fails, but ``state`` (its new outputs) must be
     recorded, so that the next ``pulumi up`` knows what was done (ErrorResourceInitFailed in the plugin)."""
 
-    def __init__(self, id_: str, state: TriggerState, reasons: Sequence[Reason]) -> None:
+    def __init__(self, id_: str, state: S, reasons: Sequence[Reason]) -> None:
         self.id = id_
         self.state = state
         self.reasons = list(reasons)
