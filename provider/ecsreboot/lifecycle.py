@@ -316,12 +316,17 @@ def _verdicts(report: DryRunVerdicts) -> list[InstanceOutcome]:
     return [*report.passed, *report.warnings, *report.failures]
 
 
-def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequence[str] = ()) -> str:
-    shown = "; ".join(f"{o.instance_id}: {o.code}: {o.message}" for o in failures[:20])
-    more = f"; and {len(failures) - 20} more" if len(failures) > 20 else ""
+def _listed(items: Sequence[str], request_ids: Sequence[str], sep: str, shown: int = 20) -> str:
+    """The first ``shown`` items, how many more, and the first RequestIds: an error line stays readable."""
+    more = f"{sep}and {len(items) - shown} more" if len(items) > shown else ""
     rids = f" [RequestIds: {', '.join(request_ids[:5])}]" if request_ids else ""
+    return sep.join(items[:shown]) + more + rids
+
+
+def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequence[str] = ()) -> str:
+    shown = _listed([f"{o.instance_id}: {o.code}: {o.message}" for o in failures], request_ids, "; ")
     hint = f". {CREDENTIALS_HINT}" if any(error_class(o.code, 0) is AuthFailure for o in failures) else ""
-    return f"dry run failed for {len(failures)} instance(s): {shown}{more}{rids}{hint}"
+    return f"dry run failed for {len(failures)} instance(s): {shown}{hint}"
 
 
 def _round_summary(result: RoundResult, options: RoundOptions) -> str:
@@ -349,8 +354,8 @@ def _round_errors(result: RoundResult) -> list[Reason]:
     return reasons
 
 
-def _name_failures(result: RoundResult, failed: Sequence[str], shown: int = 20) -> str:
-    """``i-a (IncorrectInstanceStatus: ...), i-b (not Running again in time)``: the CLI shows only this text."""
+def _name_failures(result: RoundResult, failed: Sequence[str]) -> str:
+    """``i-a (IncorrectInstanceStatus: ...), i-b (rebooted, not seen Running again)``: the CLI shows only this."""
     by_id = {o.instance_id: o for o in result.outcomes}
     back = set(result.not_back)
 
@@ -361,6 +366,4 @@ def _name_failures(result: RoundResult, failed: Sequence[str], shown: int = 20) 
         return f"{instance_id} ({outcome.code}: {outcome.message})" if outcome.message else \
             f"{instance_id} ({outcome.code})"
 
-    more = f", and {len(failed) - shown} more" if len(failed) > shown else ""
-    rids = f" [RequestIds: {', '.join(result.request_ids[:5])}]" if result.request_ids else ""
-    return ", ".join(name(i) for i in failed[:shown]) + more + rids
+    return _listed([name(i) for i in failed], result.request_ids, ", ")

@@ -354,8 +354,8 @@ def _gaps(results: Results) -> list[str]:
                 f"{r.dynamic_preview:.2f} s.** Both are whole `pulumi preview` commands: CLI start, the program "
                 f"registering every resource, the engine's Check and Diff calls. Each RebootTrigger registers ten "
                 f"inputs and declares five outputs through the generated SDK, where the trivial dynamic resource has "
-                f"one input (and its provider pickled by reference);{own} the typed state decodes each value in "
-                f"three walks (reveal, is_known, contains_secret), a known follow-up of the code-health issue.")
+                f"one input (and its provider pickled by reference);{own} the Python gRPC server adds about as much "
+                f"again per call (see Check+Diff).")
         elif t.benchmark == "real engine" and t.figure.startswith("first up"):
             r = results.real_engine
             assert r is not None

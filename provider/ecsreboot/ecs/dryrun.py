@@ -136,7 +136,7 @@ def _check_chunk(client: DryRunClient, chunk: list[str], options: RoundOptions,
                  record: Callable[[RebootReply], None], cancel: threading.Event | None,
                  deadline: float | None) -> None:
     reply = _dry_run_call(client, chunk, options, cancel, deadline)
-    if len(chunk) == 1 or _passed(reply) or not _bisectable(reply.error):
+    if _settled(chunk, reply):
         record(reply)
         return
     # The answer names one problem for the whole chunk: one look tells the usual ones apart.
@@ -165,12 +165,8 @@ def _check_chunk(client: DryRunClient, chunk: list[str], options: RoundOptions,
         _bisect(client, chunk, options, record, cancel, deadline, reply)
         return
     record(RebootReply(settled, reply.request_ids))
-    if rest:
-        again = _dry_run_call(client, rest, options, cancel, deadline)
-        if _passed(again) or len(rest) == 1 or not _bisectable(again.error):
-            record(again)
-        else:
-            _bisect(client, rest, options, record, cancel, deadline, again)
+    if rest:  # checked again as one; halved only if that fails too
+        _bisect(client, rest, options, record, cancel, deadline, _dry_run_call(client, rest, options, cancel, deadline))
 
 
 def _dry_run_call(client: DryRunClient, ids: list[str], options: RoundOptions, cancel: threading.Event | None,
@@ -183,10 +179,15 @@ def _passed(reply: RebootReply) -> bool:
     return all(verdict(o.code) == "passed" for o in reply.outcomes)
 
 
+def _settled(ids: list[str], reply: RebootReply) -> bool:
+    """Whether ``reply`` already gives each of ``ids`` its own verdict (nothing to tell apart)."""
+    return len(ids) == 1 or _passed(reply) or not _bisectable(reply.error)
+
+
 def _bisect(client: DryRunClient, chunk: list[str], options: RoundOptions, record: Callable[[RebootReply], None],
             cancel: threading.Event | None, deadline: float | None, reply: RebootReply) -> None:
     """Halve ``chunk`` (whose DryRun ``reply`` failed) until each failing instance stands alone."""
-    if len(chunk) == 1 or _passed(reply) or not _bisectable(reply.error):
+    if _settled(chunk, reply):
         record(reply)
         return
     record(RebootReply([], reply.request_ids))

@@ -11,7 +11,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -22,8 +22,10 @@ from ecsreboot.core.errors import TransportError, api_error
 from ecsreboot.core.model import SUCCESS_CODE, InstanceOutcome
 from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, HttpResponse, StaticCredentialsProvider
 from ecsreboot.ecs.evidence import Baseline, InstanceState
-from ecsreboot.ecs.reboot import Rebooter, RebootReply
+from ecsreboot.ecs.reboot import Rebooter, RebootReply, RecoverySettings
 from tests.recovery import rebooter
+
+_RECOVERY_FIELDS = {f.name for f in fields(RecoverySettings)} - {"sends"}
 
 KEY_ID, SECRET = "fake-key-id-1234", "fake-secret-abcd"
 
@@ -101,10 +103,9 @@ class FakeEcs:
         return FakeTransport(self.handle)
 
     def rebooter(self, clock: FakeClock | None = None, **config: Any) -> Rebooter:
-        """``client(clock, **config)`` under a Rebooter; ``stale_window``, ``ambiguity_interval`` and
-        ``ambiguity_polls`` set its RecoverySettings."""
-        names = {"stale_window": "stale_window", "ambiguity_interval": "interval", "ambiguity_polls": "polls"}
-        recovery = {names[k]: config.pop(k) for k in list(config) if k in names}
+        """``client(clock, **config)`` under a Rebooter; RecoverySettings fields (``stale_window``,
+        ``interval``, ``polls``, ``clock_skew``) among ``config`` set its recovery."""
+        recovery = {k: config.pop(k) for k in list(config) if k in _RECOVERY_FIELDS}
         return rebooter(self.client(clock, **config), **recovery)
 
     def client(self, clock: FakeClock | None = None, **config: Any) -> EcsClient:

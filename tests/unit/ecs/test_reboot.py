@@ -72,7 +72,7 @@ def test_a_stale_running_window_neither_resends_nor_fails_the_instances() -> Non
     ecs = FakeEcs(clock, ids(3), stopping=2.0, starting=30.0)
     ecs.faults.append(Fault("drop_after", "RebootInstances"))
     ecs.stale_polls = 2  # the look before the call and the one right after the loss
-    reply = ecs.rebooter(stale_window=5.0, ambiguity_interval=1.0).reboot_instances("cn-test", ids(3))
+    reply = ecs.rebooter(stale_window=5.0, interval=1.0).reboot_instances("cn-test", ids(3))
     assert _count(ecs, "RebootInstances") == 1
     assert all(o.ok and "reboot confirmed" in o.message and o.current_status == "Starting" for o in reply.outcomes)
 
