@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from ..core.model import ProgressEvent
+from .proto import engine_pb2, engine_pb2_grpc
 
 DEBUG, INFO, WARNING, ERROR = (engine_pb2.DEBUG, engine_pb2.INFO, engine_pb2.WARNING, engine_pb2.ERROR)
 
@@ -27,7 +27,7 @@ class EngineLog:
         self._scrub = scrub
         self._lock = threading.Lock()
         self._address: str | None = None
-        self._stub: engine_pb2_grpc.EngineStub | None = None
+        self._stub: Any = None  # an engine_pb2_grpc.EngineStub once connected
         self._channel: grpc.Channel | None = None
 
     def connect(self, address: str | None) -> None:

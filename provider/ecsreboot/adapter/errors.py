@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import provider_pb2, status_pb2
 
 from ..core.errors import (
     ApiError,
@@ -37,6 +36,7 @@ from ..core.state import TriggerState
 from ..core.values import Secret
 from ..lifecycle import PreviewRejected
 from .properties import to_struct
+from .proto import provider_pb2, status_pb2
 
 
 class _Status(grpc.Status):  # type: ignore[misc]

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from .. import __version__
 from ..core.clock import SystemClock
@@ -30,6 +29,7 @@ from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
 from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
+from .proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .schema import schema_json
 from .secrets import SecretScrubber
 
@@ -44,7 +44,8 @@ _KINDS = {
 _MAX_MESSAGE = 400 * 1024 * 1024
 
 
-class Provider(provider_pb2_grpc.ResourceProviderServicer):
+# the stubs are untyped modules loaded at run time (adapter/proto.py): the base class is Any to mypy
+class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc,name-defined]
     """ResourceProvider for ``ecsreboot:index:RebootTrigger``."""
 
     def __init__(self, backend_factory: BackendFactory, environ: Mapping[str, str] | None = None) -> None:

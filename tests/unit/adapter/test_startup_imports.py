@@ -1,5 +1,6 @@
 """The plugin prints its port before it loads the ECS client: the engine waits for that line, so start-up
-pays only for what serving needs (the HTTP client and credentials load on the first Configure)."""
+pays only for what serving needs (the HTTP client and credentials load on the first Configure, and the
+Pulumi program SDK never: the protocol stubs load without it, adapter/proto.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 import sys
 
 LATE = ("requests", "urllib3", "ecsreboot.ecs.client", "ecsreboot.ecs.transport", "ecsreboot.ecs.credentials",
-        "alibabacloud_credentials", "ecsreboot.emulator")
+        "alibabacloud_credentials", "ecsreboot.emulator", "pulumi")
 
 
 def test_the_plugin_module_does_not_load_the_ecs_client() -> None:
@@ -23,3 +24,26 @@ def test_the_lazy_ecs_package_still_serves_every_public_name() -> None:
 
     for name in ecs.__all__:
         assert getattr(ecs, name) is not None
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_stubs_are_pulumis_own_message_classes_when_both_are_loaded() -> None:
+    """A process with the plugin and the Pulumi SDK (the engine harness beside it) sees one CheckRequest."""
+    code = ("from ecsreboot.adapter import proto\n"
+            "from pulumi.runtime.proto import provider_pb2\n"
+            "request = proto.provider_pb2.CheckRequest(urn='urn:x', type='ecsreboot:index:RebootTrigger')\n"
+            "print(proto.provider_pb2.__name__, proto.provider_pb2.CheckRequest is provider_pb2.CheckRequest,\n"
+            "      provider_pb2.CheckRequest.FromString(request.SerializeToString()).type)")
+    assert _run(code) == "_ecsreboot_pulumirpc.provider_pb2 True ecsreboot:index:RebootTrigger"
+
+
+def test_stubs_already_imported_are_used_as_they_are() -> None:
+    code = ("import pulumi.runtime.proto.provider_pb2_grpc as grpc_stubs, sys\n"
+            "from ecsreboot.adapter import proto\n"
+            "print(proto.provider_pb2_grpc is grpc_stubs, proto.PACKAGE in sys.modules)")
+    assert _run(code) == "True False"
