@@ -81,11 +81,6 @@ def message_for(exc: BaseException) -> str:
     return str(exc)
 
 
-def abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
-    context.abort(grpc_code(exc), message_for(exc))
-    raise AssertionError("unreachable")  # abort raises
-
-
 #: The partial-failure state travels in gRPC trailing metadata, which the engine (grpc-go) accepts
 #: up to 16 MiB; the state is kept well inside that.
 MAX_STATE_BYTES = 8 * 1024 * 1024

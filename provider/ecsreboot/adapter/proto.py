@@ -49,11 +49,26 @@ def _package() -> str:
     return PACKAGE
 
 
+def allow_oversize_messages() -> None:
+    """Lift protobuf's default limits on message size and nesting depth (100 levels), as the Pulumi SDK does
+    when it loads (pulumi/runtime/rpc.py): the engine sends property values as deep and as large as a
+    program makes them, and a request the library refuses to parse reaches the plugin as "Exception
+    deserializing request!" instead of a Check failure that names the property."""
+    try:
+        from google.protobuf.pyext import cpp_message  # the upb and C++ backends both answer here
+    except ImportError:  # the pure-Python backend has no such limits
+        return
+    backend = getattr(cpp_message, "_message", None)
+    if backend is not None:
+        backend.SetAllowOversizeProtos(True)
+
+
 def stubs(*names: str) -> tuple[ModuleType, ...]:
     """The named stub modules (``"provider_pb2"``, ``"provider_pb2_grpc"`` ...), in order."""
     package = _package()
     return tuple(importlib.import_module(f"{package}.{name}") for name in names)
 
 
+allow_oversize_messages()
 engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc, status_pb2 = stubs(
     "engine_pb2", "engine_pb2_grpc", "plugin_pb2", "provider_pb2", "provider_pb2_grpc", "status_pb2")

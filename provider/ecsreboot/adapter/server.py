@@ -7,6 +7,7 @@ by all resources the engine drives concurrently.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -34,6 +35,7 @@ from .schema import schema_json
 from .secrets import SecretScrubber
 
 BackendFactory = Callable[[cfg.ProviderConfig], RebootBackend]
+Handler = Callable[["Provider", Any], Any]
 R = TypeVar("R")
 
 _KINDS = {
@@ -42,6 +44,23 @@ _KINDS = {
     "update": provider_pb2.PropertyDiff.UPDATE,
 }
 _MAX_MESSAGE = 400 * 1024 * 1024
+
+
+def _handled(*, resource: bool) -> Callable[[Handler], Callable[[Provider, Any, grpc.ServicerContext], Any]]:
+    """Serve ``handler(self, request)`` as a gRPC method: every exception leaves through ``Provider._guard``.
+
+    ``resource``: the request names a resource (``request.urn``), so an error is also logged against it in
+    the engine's output; provider-config calls are logged nowhere but in their status.
+    """
+
+    def wrap(handler: Handler) -> Callable[[Provider, Any, grpc.ServicerContext], Any]:
+        @functools.wraps(handler)
+        def serve(self: Provider, request: Any, context: grpc.ServicerContext) -> Any:
+            return self._guard(context, request.urn if resource else "", lambda: handler(self, request))
+
+        return serve
+
+    return wrap
 
 
 # the stubs are untyped modules loaded at run time (adapter/proto.py): the base class is Any to mypy
@@ -123,40 +142,34 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
 
     # --- provider config ---------------------------------------------------------------------------
 
-    def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            checked, failures = cfg.check_config(self._decode(request.news), self._environ)
-            return provider_pb2.CheckResponse(
-                inputs=to_struct(checked),
-                failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
-            )
+    @_handled(resource=False)
+    def CheckConfig(self, request: Any) -> Any:
+        checked, failures = cfg.check_config(self._decode(request.news), self._environ)
+        return provider_pb2.CheckResponse(
+            inputs=to_struct(checked),
+            failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+        )
 
-        return self._guard(context, "", run)
+    @_handled(resource=False)
+    def DiffConfig(self, request: Any) -> Any:
+        olds = cfg.resolve(self._decode(request.olds), {})
+        news = cfg.resolve(self._decode(request.news), {})
+        changed = [k for k, v in vars(news).items() if vars(olds).get(k) != v]
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=sorted(changed),
+        )
 
-    def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            olds = cfg.resolve(self._decode(request.olds), {})
-            news = cfg.resolve(self._decode(request.news), {})
-            changed = [k for k, v in vars(news).items() if vars(olds).get(k) != v]
-            return provider_pb2.DiffResponse(
-                changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
-                diffs=sorted(changed),
-            )
-
-        return self._guard(context, "", run)
-
-    def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            values = self._decode(request.args) if request.HasField("args") else {}
-            if not values:
-                values = {k: v for k, v in request.variables.items()}
-            with self._lock:
-                self._configure(cfg.resolve(values, self._environ))
-                # a region the user marked secret stays secret in the resources that default to it
-                self._region_is_secret = isinstance(cfg.normalize(values).get("region"), Secret)
-            return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
-
-        return self._guard(context, "", run)
+    @_handled(resource=False)
+    def Configure(self, request: Any) -> Any:
+        values = self._decode(request.args) if request.HasField("args") else {}
+        if not values:
+            values = {k: v for k, v in request.variables.items()}
+        with self._lock:
+            self._configure(cfg.resolve(values, self._environ))
+            # a region the user marked secret stays secret in the resources that default to it
+            self._region_is_secret = isinstance(cfg.normalize(values).get("region"), Secret)
+        return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
 
     # --- RebootTrigger -------------------------------------------------------------------------------
 
@@ -172,69 +185,59 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         region = self._config.region
         return Secret(region) if region and self._region_is_secret else region
 
-    def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            self._require_type(request.type, request.urn)
-            lifecycle = self._get_lifecycle()
-            checked, failures = lifecycle.check(self._decode(request.news), self._default_region())
-            return provider_pb2.CheckResponse(
-                inputs=to_struct(checked),
-                failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
-            )
+    @_handled(resource=True)
+    def Check(self, request: Any) -> Any:
+        self._require_type(request.type, request.urn)
+        lifecycle = self._get_lifecycle()
+        checked, failures = lifecycle.check(self._decode(request.news), self._default_region())
+        return provider_pb2.CheckResponse(
+            inputs=to_struct(checked),
+            failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+        )
 
-        return self._guard(context, request.urn, run)
+    @_handled(resource=True)
+    def Diff(self, request: Any) -> Any:
+        result: DiffResult = self._get_lifecycle().diff(self._state(request.olds), self._args(request.news))
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if result.changed else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=result.diffs,
+            detailedDiff={path: provider_pb2.PropertyDiff(kind=_KINDS[kind], inputDiff=True)
+                          for path, kind in result.detailed.items()},
+            hasDetailedDiff=True,
+            deleteBeforeReplace=False,
+        )
 
-    def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            result: DiffResult = self._get_lifecycle().diff(self._state(request.olds), self._args(request.news))
-            return provider_pb2.DiffResponse(
-                changes=provider_pb2.DiffResponse.DIFF_SOME if result.changed else provider_pb2.DiffResponse.DIFF_NONE,
-                diffs=result.diffs,
-                detailedDiff={path: provider_pb2.PropertyDiff(kind=_KINDS[kind], inputDiff=True)
-                              for path, kind in result.detailed.items()},
-                hasDetailedDiff=True,
-                deleteBeforeReplace=False,
-            )
+    @_handled(resource=True)
+    def Create(self, request: Any) -> Any:
+        step = self._get_lifecycle().create(
+            self._args(request.properties), preview=request.preview, timeout=request.timeout,
+            progress=self.log.progress_for(request.urn), cancel=self.cancel,
+        )
+        self._report(step, request.urn)
+        return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.state.encode()))
 
-        return self._guard(context, request.urn, run)
-
-    def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            step = self._get_lifecycle().create(
-                self._args(request.properties), preview=request.preview, timeout=request.timeout,
-                progress=self.log.progress_for(request.urn), cancel=self.cancel,
-            )
-            self._report(step, request.urn)
-            return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.state.encode()))
-
-        return self._guard(context, request.urn, run)
-
-    def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            step = self._get_lifecycle().update(
-                request.id, self._state(request.olds), self._args(request.news), preview=request.preview,
-                timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
-            )
-            self._report(step, request.urn)
-            return provider_pb2.UpdateResponse(properties=to_struct(step.state.encode()))
-
-        return self._guard(context, request.urn, run)
+    @_handled(resource=True)
+    def Update(self, request: Any) -> Any:
+        step = self._get_lifecycle().update(
+            request.id, self._state(request.olds), self._args(request.news), preview=request.preview,
+            timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
+        )
+        self._report(step, request.urn)
+        return provider_pb2.UpdateResponse(properties=to_struct(step.state.encode()))
 
     def _report(self, step: StepResult, urn: str) -> None:
         if step.summary:
             self.log.log(INFO, step.summary, urn)
 
-    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def run() -> Any:
-            recorded, given = self._decode(request.properties), self._decode(request.inputs)
-            state, inputs = self._get_lifecycle().read(
-                request.id, TriggerState.decode(recorded) if recorded else None,
-                TriggerArgs.decode(given) if given else None, self._default_region(),
-            )
-            return provider_pb2.ReadResponse(id=request.id, properties=to_struct(state.encode()),
-                                             inputs=to_struct(inputs.encode()))
-
-        return self._guard(context, request.urn, run)
+    @_handled(resource=True)
+    def Read(self, request: Any) -> Any:
+        recorded, given = self._decode(request.properties), self._decode(request.inputs)
+        state, inputs = self._get_lifecycle().read(
+            request.id, TriggerState.decode(recorded) if recorded else None,
+            TriggerArgs.decode(given) if given else None, self._default_region(),
+        )
+        return provider_pb2.ReadResponse(id=request.id, properties=to_struct(state.encode()),
+                                         inputs=to_struct(inputs.encode()))
 
     def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
         return empty_pb2.Empty()  # rebooting is not a thing that can be undone: nothing to call

@@ -218,8 +218,3 @@ def health_check_type_spec() -> dict[str, Any]:
 
 def input_names() -> tuple[str, ...]:
     return tuple(p.name for p in INPUTS)
-
-
-def defaults() -> dict[str, Any]:
-    """Input defaults Check fills in (``maxUnavailable`` and ``regionId`` have none here)."""
-    return {p.name: p.default for p in INPUTS if p.default is not None}

@@ -139,8 +139,3 @@ def canonical(value: Any) -> Any:
     if value is UNKNOWN:
         return ("unknown",)
     return ("other", repr(value))
-
-
-def wrap_like(template: Any, value: Any) -> Any:
-    """``value`` made secret when ``template`` (the input it derives from) holds any secret."""
-    return Secret(value) if contains_secret(template) else value

@@ -98,10 +98,6 @@ class Baseline:
     def get(self, instance_id: str) -> InstanceState | None:
         return self.states.get(instance_id)
 
-    def was_running(self, instance_id: str) -> bool:
-        state = self.states.get(instance_id)
-        return state is not None and state.status == RUNNING
-
     def decisive(self, instance_id: str, skew: float) -> bool:
         return start_time_decisive(self.states.get(instance_id), self.taken_at, skew)
 

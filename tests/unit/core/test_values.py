@@ -17,7 +17,6 @@ from ecsreboot.core.values import (
     is_known,
     reveal,
     too_deep,
-    wrap_like,
 )
 
 plain_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=8),
@@ -117,12 +116,3 @@ def test_too_deep_is_found_anywhere_without_recursion() -> None:
         deep = [deep] if n % 3 else ({"k": deep} if n % 2 else Secret(deep))
     assert too_deep(deep)
     assert not too_deep({"a": [1, Secret("x"), UNKNOWN]})
-
-
-@given(with_secrets, plain)
-def test_wrap_like_makes_a_result_secret_exactly_when_its_input_holds_one(template: Any, value: Any) -> None:
-    wrapped = wrap_like(template, value)
-    if contains_secret(template):
-        assert isinstance(wrapped, Secret) and wrapped.value == value
-    else:
-        assert wrapped == value
