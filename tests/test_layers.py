@@ -1,9 +1,11 @@
-"""The layers import one way: core <- ecs <- lifecycle <- adapter; the emulator depends on core only.
+"""The layers import one way: core <- ecs <- assembly <- adapter, core <- lifecycle <- adapter; the emulator
+depends on core only.
 
-``cli.py`` and ``dynamic.py`` sit at the composition level beside the adapter: they assemble the layers
-below and nothing in the package imports them. The CLI also starts the emulator (``ecsreboot emulator``)
-and prints the schema, and speaks neither gRPC nor Pulumi; ``dynamic.py`` is the Pulumi-program variant of
-the plugin. This is the one place the layer rules are checked.
+``assembly`` is the one composition root: it builds the ECS side (credentials, rate limiter, clients) from
+settings, for the plugin, the dynamic variant and the CLI alike. ``cli.py`` and ``dynamic.py`` sit at the
+top beside the adapter: they call the layers below and nothing in the package imports them. The CLI also
+starts the emulator (``ecsreboot emulator``) and prints the schema, and speaks neither gRPC nor Pulumi;
+``dynamic.py`` is the Pulumi-program variant of the plugin. This is the one place the layer rules are checked.
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ RULES = {
     # the engine harness talks to the plugin over gRPC only, like the real engine (Pulumi's wire constants aside)
     "testing": ("ecsreboot.testing", "ecsreboot.core.sentinels"),
     "lifecycle.py": ("ecsreboot.core",),
-    "adapter": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle", "ecsreboot.__version__"),
-    # composition level, like the adapter
-    "cli.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.emulator", "ecsreboot.adapter", "ecsreboot.__version__"),
-    "dynamic.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.adapter", "ecsreboot.lifecycle",
+    "assembly": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.assembly"),
+    "adapter": ("ecsreboot.core", "ecsreboot.assembly", "ecsreboot.adapter", "ecsreboot.lifecycle",
+                "ecsreboot.__version__"),
+    # the tops, beside the adapter
+    "cli.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.assembly", "ecsreboot.emulator", "ecsreboot.adapter",
+               "ecsreboot.__version__"),
+    "dynamic.py": ("ecsreboot.core", "ecsreboot.assembly", "ecsreboot.adapter", "ecsreboot.lifecycle",
                    "ecsreboot.__version__"),
 }
 #: the package's own files no rule needs to cover (they import nothing of the project)
@@ -66,6 +71,7 @@ THIRD_PARTY_FORBIDDEN = {
     "ecs": ("grpc", "pulumi", "http.server", "socketserver"),
     "emulator": ("grpc", "pulumi", "requests", "urllib.request", "http.client"),
     "lifecycle.py": ("grpc", "pulumi", "requests"),
+    "assembly": ("grpc", "pulumi", "http.server", "socketserver"),
     "cli.py": ("grpc", "pulumi"),
     "dynamic.py": ("grpc",),
 }

@@ -21,20 +21,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .core.clock import SystemClock
+from .assembly.backend import EcsBackend
+from .assembly.config import ProviderConfig, resolve
 from .core.errors import ConfigError, EcsError
 from .core.health import MAX_SECONDS, HealthCheck, redact_url, url_problems
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
-from .ecs import (
-    REBOOT_UNCONFIRMED,
-    ClientConfig,
-    EcsClient,
-    Rebooter,
-    RecoverySettings,
-    resolve_credentials,
-    run_round,
-)
+from .ecs import REBOOT_UNCONFIRMED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The same environment variables as the provider configuration (core/resource.py declares them).
@@ -155,30 +148,35 @@ def _schema() -> int:
     return EXIT_OK
 
 
-def _first(environ: Mapping[str, str], names: Sequence[str]) -> str | None:
-    return next((environ[n].strip() for n in names if environ.get(n, "").strip()), None)
+def settings(ns: argparse.Namespace, environ: Mapping[str, str]) -> ProviderConfig:
+    """The provider settings of the flags: a flag given wins, then the same environment variables as the
+    provider configuration (assembly/config.py reads both for the plugin too)."""
+    flags = {"region": ns.region, "endpoint": ns.endpoint, "profile": ns.profile,
+             "signatureVersion": ns.signature_version, "maxRetries": ns.max_retries,
+             "maxRequestsPerSecond": ns.max_requests_per_second}
+    # a stray space or newline around an exported value is not part of it
+    return resolve({k: v for k, v in flags.items() if v is not None}, {k: v.strip() for k, v in environ.items()})
 
 
 def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out: TextIO, err: TextIO) -> int:
-    region = ns.region or _first(environ, REGION_VARIABLES)
+    config = settings(ns, environ)
+    region = config.region
     if not region:
         raise ConfigError(f"no region: pass --region or set {REGION_VARIABLES[0]}")
     bad = [i for i in ns.instance_ids if not i.strip() or any(c.isspace() or c == "," for c in i)]
     if bad:
         raise ConfigError(f"not an instance id: {bad[0]!r} (give ids separated by spaces)")
     health = _health_check(ns)
-    config = ClientConfig(
-        region_id=region, endpoint=ns.endpoint or _first(environ, [ENDPOINT_VARIABLE]),
-        signature_version=ns.signature_version, max_retries=ns.max_retries,
-        max_requests_per_second=ns.max_requests_per_second)
-    credentials = resolve_credentials(environ=environ, home=home, profile=ns.profile)
     options = RoundOptions(
         region_id=region, force=ns.force, batch_optimization=ns.batch_optimization, api=ns.api,
         dry_run=ns.dry_run, max_unavailable=ns.max_unavailable, wait_for_running=not ns.no_wait,
         timeout=ns.timeout, health_check=health, max_failures=ns.max_failures,
         pause_between_waves=ns.pause_between_waves)
-    with EcsClient(config, credentials) as client:
-        result, interrupted = _run(client, ns.instance_ids, options, _Progress(err))
+    with EcsBackend(config, environ=environ, home=home) as backend:
+        problem = backend.credentials_problem()  # before the round starts: a usage error, exit status 2
+        if problem is not None:
+            raise ConfigError(problem)
+        result, interrupted = _run(backend, ns.instance_ids, options, _Progress(err))
     if ns.output == "json":
         print(json.dumps(result_json(result), indent=2), file=out)
     else:
@@ -200,7 +198,7 @@ def _health_check(ns: argparse.Namespace) -> HealthCheck | None:
     return HealthCheck(ns.health_check)
 
 
-def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Progress,
+def _run(backend: EcsBackend, ids: list[str], options: RoundOptions, progress: _Progress,
          ) -> tuple[RoundResult, bool]:
     """The round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly; (result, whether
     Ctrl-C was pressed).
@@ -222,8 +220,7 @@ def _run(client: EcsClient, ids: list[str], options: RoundOptions, progress: _Pr
 
     def work() -> None:
         try:
-            rebooter = Rebooter(client, RecoverySettings(sends=client.config.max_retries + 1))
-            box["result"] = run_round(rebooter, ids, options, progress=progress, cancel=cancel, clock=SystemClock())
+            box["result"] = backend.run_round(ids, options, progress, cancel)
         except BaseException as exc:
             box["error"] = exc
         finally:

@@ -3,7 +3,7 @@
 For programs that will not install a resource plugin: only this Python package is needed (in the
 program's virtualenv), and Pulumi runs the provider in its own ``pulumi-python`` dynamic-provider
 process. The lifecycle is the plugin's own (``ecsreboot.lifecycle.TriggerLifecycle`` over
-``adapter.backend.EcsBackend``, configured by ``adapter.config``): the same Check validation, the
+``assembly.backend.EcsBackend``, configured by ``assembly.config``): the same Check validation, the
 same trigger semantics, the same reboot rounds, waves and waiting. Usage::
 
     from ecsreboot.dynamic import RebootTrigger
@@ -60,9 +60,9 @@ import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from .adapter import config as cfg
-from .adapter.backend import EcsBackend, make_backend
 from .adapter.properties import decode
+from .assembly import config as cfg
+from .assembly.backend import EcsBackend, make_backend
 from .core.clock import SystemClock
 from .core.errors import InputError, ResourceInitFailed
 from .core.model import ProgressEvent

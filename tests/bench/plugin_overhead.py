@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from ecsreboot.adapter.backend import make_backend
 from ecsreboot.adapter.server import Provider
+from ecsreboot.assembly.backend import make_backend
 from ecsreboot.testing import EngineServer, ResourceDecl
 from ecsreboot.testing.engine import PROVIDER_DIR, TYPE, to_struct
 

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import provider_pb2
 
-from ecsreboot.adapter.config import ProviderConfig
 from ecsreboot.adapter.properties import decode, encode, from_struct, to_struct
 from ecsreboot.adapter.server import Provider
+from ecsreboot.assembly.config import ProviderConfig
 from ecsreboot.core.model import RoundOptions, RoundResult
 from ecsreboot.core.resource import RESOURCE_TOKEN, input_names
 from ecsreboot.core.sentinels import (

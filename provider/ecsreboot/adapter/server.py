@@ -20,13 +20,13 @@ import grpc
 from google.protobuf import empty_pb2
 
 from .. import __version__
+from ..assembly import config as cfg
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
-from . import config as cfg
 from .engine_log import ERROR, INFO, EngineLog
 from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
@@ -278,7 +278,7 @@ def engine_address_from(argv: list[str]) -> str | None:
 def _make_backend(config: cfg.ProviderConfig) -> RebootBackend:
     # the ECS client (requests, credentials) loads on the first Configure, after the port is printed:
     # the engine waits for that line before anything else
-    from .backend import make_backend
+    from ..assembly.backend import make_backend
 
     return make_backend(config)
 

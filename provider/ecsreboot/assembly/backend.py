@@ -1,6 +1,7 @@
-"""The ECS side of the plugin: one credentials provider, one rate limiter, one client per region.
+"""The ECS side, assembled once: one credentials provider, one rate limiter, one client per region.
 
-Built at Configure and shared by every resource step the engine runs concurrently.
+The plugin builds one at Configure and shares it among every resource step the engine runs concurrently;
+the dynamic variant keeps one per configuration; the CLI builds one per command and closes it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from .config import ProviderConfig
 
 
 class EcsBackend:
-    """Implements lifecycle.RebootBackend over the ECS client layer."""
+    """Implements lifecycle.RebootBackend over the ECS client layer. Thread-safe; ``close`` (or ``with``)
+    releases the clients' connections."""
 
     def __init__(
         self, config: ProviderConfig, *, environ: Mapping[str, str], home: Path, clock: Clock | None = None,
@@ -54,6 +56,18 @@ class EcsBackend:
                     security_token=c.security_token, profile=c.profile,
                 )
             return self._credentials
+
+    def __enter__(self) -> EcsBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
 
     def credentials_problem(self) -> str | None:
         try:

@@ -1,4 +1,4 @@
-"""adapter/config: CheckConfig validation, environment fallbacks and typed settings, as the module states."""
+"""assembly/config: CheckConfig validation, environment fallbacks and typed settings, as the module states."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecsreboot.adapter.config import ProviderConfig, check_config, normalize, resolve
+from ecsreboot.assembly.config import ProviderConfig, check_config, normalize, resolve
 from ecsreboot.core.resource import CONFIG
 from ecsreboot.core.values import UNKNOWN, Secret
 
