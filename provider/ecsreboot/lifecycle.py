@@ -58,11 +58,16 @@ class RebootBackend(Protocol):
 
     def run_round(
         self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event
-    ) -> RoundResult: ...
+    ) -> RoundResult:
+        """Reboot the instances; with ``options.dry_run``, only check them (a RoundResult with ``dry_run``
+        set, one verdict per instance in the order given)."""
+        ...
 
     def dry_run(
         self, instance_ids: Sequence[str], options: RoundOptions, cancel: threading.Event | None = None
-    ) -> DryRunVerdicts: ...
+    ) -> DryRunVerdicts:
+        """The preview's check of a would-be reboot: the verdicts sorted into passed, warnings, failures."""
+        ...
 
 
 class PreviewRejected(Exception):
@@ -179,16 +184,17 @@ class TriggerLifecycle:
         assert targets is not None  # every input is known outside preview
         options = self._options(args, timeout)
         ids = args.instance_ids
-        if options.dry_run:
-            report = self._backend.dry_run(targets, options, cancel)
+        result = self._backend.run_round(targets, options, progress, cancel)  # a dry run too, by options
+        if result.dry_run:
             state = base.with_outputs(
-                results=Field.of(ids.wrap([o.to_output() for o in _verdicts(report)])),
-                request_ids=Field.of(list(report.request_ids)), failed_instance_ids=Field.of([]),
+                results=Field.of(ids.wrap([o.to_output() for o in result.outcomes])),
+                request_ids=Field.of(list(result.request_ids)), failed_instance_ids=Field.of([]),
             )
-            if report.failures:
-                raise ResourceInitFailed(id_, state, [Reason(_describe_failures(report.failures))])
+            failed = set(result.dry_run_failures)
+            failures = [o for o in result.outcomes if o.instance_id in failed]
+            if failures:
+                raise ResourceInitFailed(id_, state, [Reason(_describe_failures(failures))])
             return StepResult(id_, state)
-        result = self._backend.run_round(targets, options, progress, cancel)
         if any(o.ok for o in result.outcomes):
             base = base.with_outputs(reboot_count=Field.of(int(base.reboot_count.value or 0) + 1),
                                      last_reboot_time=Field.of(rfc3339(self._clock.utcnow())))
@@ -310,10 +316,6 @@ def rollout_plan(targets: Sequence[str], options: RoundOptions) -> str:
     if options.pause_between_waves and waves > 1:
         parts.append(f"pauses {options.pause_between_waves:g}s between waves")
     return "; ".join(parts) + " (no probe is sent in preview)" * (check is not None)
-
-
-def _verdicts(report: DryRunVerdicts) -> list[InstanceOutcome]:
-    return [*report.passed, *report.warnings, *report.failures]
 
 
 def _listed(items: Sequence[str], request_ids: Sequence[str], sep: str, shown: int = 20) -> str:

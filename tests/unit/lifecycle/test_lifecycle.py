@@ -36,6 +36,11 @@ class FakeBackend:
         return None if self.has_credentials else "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID"
 
     def run_round(self, ids, options, progress, cancel) -> RoundResult:
+        if options.dry_run:  # as ecs.rounds.run_round: the verdicts of the dry run, in the order of the ids
+            report = self.dry_run(ids, options, cancel)
+            verdicts = {o.instance_id: o for o in [*report.passed, *report.warnings, *report.failures]}
+            return RoundResult(outcomes=[verdicts[i] for i in ids], request_ids=report.request_ids, dry_run=True,
+                               dry_run_failures=[o.instance_id for o in report.failures])
         self.rounds.append((list(ids), options))
         outcomes = [InstanceOutcome(i, "IncorrectInstanceStatus" if i in self.fail else "200") for i in ids]
         return RoundResult(outcomes=outcomes, request_ids=["REQ-1"], waves=1)
