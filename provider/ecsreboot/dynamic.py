@@ -39,7 +39,7 @@ What it cannot do, compared with the plugin (``pulumi_ecsreboot.RebootTrigger``)
   to the resource's status column.
 - **Pickling.** Pulumi stores the provider in state as ``dill`` bytes (input ``__provider``). This
   module keeps that small and stable: the provider class pickles *by reference* to this installed
-  package (a few hundred bytes, no code, no credentials), so ``ecsreboot`` must be importable in the
+  package (about 60 bytes, no code, no credentials), so ``ecsreboot`` must be importable in the
   program's virtualenv, where the dynamic provider runs; moving or renaming this class would break
   existing stacks. The instance holds no clients, locks or configuration: the backend is built
   lazily at module level, per configuration.

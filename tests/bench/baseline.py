@@ -6,7 +6,7 @@ second apart, until every instance is Running. No retries (``autoretry=False``),
 
 It is generous to the baseline: it polls at once after the last reboot call and takes the first
 Running as "back" -- right for the emulator, whose reboots show Stopping at once, but against the
-real service that first poll can still see the old Running (ECS-API.md §6).
+real service that first poll can still see the old Running (the reboot is asynchronous).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Old SDK (aliyunsdkcore AcsClient: V1 signature only) and new SDK (alibabacloud_ecs20140526 with its
 default V3 signature, and with ``signature_algorithm='v2'``, which is V1), each with a plain access key
-and with STS credentials, over plain HTTP on 127.0.0.1 (ECS-API.md §3).
+and with STS credentials, over plain HTTP on 127.0.0.1 (each SDK's endpoint and protocol settings).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def algorithm(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-# --- clients, exactly as ECS-API.md §3 ------------------------------------------------------------------
+# --- clients, configured as each SDK documents ------------------------------------------------------------------
 
 
 def old_client(emu: ThreadedEmulator, creds: Creds) -> AcsClient:

@@ -1,6 +1,6 @@
 """The real-engine tier: the `pulumi` CLI built from Pulumi's Go modules (`make pulumi`) drives the plugin.
 
-Offline as REAL-ENGINE.md says (temporary PULUMI_HOME, `file://` backend, passphrase secrets, no update
+Offline (docs/engine-compatibility.md: temporary PULUMI_HOME, `file://` backend, passphrase secrets, no update
 check, no plugin download). The plugin is found on PATH, from this virtualenv, as a user's engine finds it;
 the program runs as an Automation API inline program (`ecsreboot.testing.program_host`) with the generated
 SDK installed in the virtualenv. The emulator counts reboots and API calls at every step.

@@ -165,7 +165,7 @@ def schema() -> dict[str, Any]:
         "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec(),
                   r.HEALTH_CHECK_TOKEN: {**r.health_check_type_spec(),
                                          "properties": {p.name: property_spec(p) for p in r.HEALTH_CHECK_FIELDS}}},
-        # What Pulumi's code generators need per language (make sdk); names as in CONTRACT.md.
+        # What Pulumi's code generators need per language (make sdk): the published package names of each SDK.
         "language": copy.deepcopy(_LANGUAGE),
     }
 

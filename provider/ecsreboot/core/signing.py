@@ -2,7 +2,7 @@
 
 V1 is the HMAC-SHA1 RPC signature (``SignatureVersion=1.0``; Alibaba's current docs call it "V2 RPC").
 V3 is ACS3-HMAC-SHA256, the default of the current official SDK. Time and nonce are passed in,
-so the worked vectors of ECS-API.md are golden tests. The emulator verifies with these same
+so worked vectors (tests/unit/core/test_signing_vectors.py) are golden tests. The emulator verifies with these same
 functions, which is why the golden vectors (and the cross-check against Alibaba's own signer
 functions) are what keep both sides from agreeing on a wrong encoding.
 """

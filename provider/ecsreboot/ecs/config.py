@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # a type only: importing wire at run time would load the HTTP
 _HOST = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
 _USERINFO = re.compile(r"^(\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?)[^/?#]*@")
 
-#: Regions the SDKs' endpoint maps send to a non-standard host (ECS-API.md §4).
+#: Regions the official SDKs' endpoint maps send to a non-standard host (the map wins over the regional rule).
 ENDPOINT_QUIRKS: dict[str, str] = {"cn-hangzhou": "ecs-cn-hangzhou.aliyuncs.com"}
 
 

@@ -1,6 +1,6 @@
 """When to try a request again, how long to wait, and how fast to send at all.
 
-Roles (botocore's retries/standard.py split):
+Roles (as botocore splits them in botocore/retries/standard.py):
 
 * ``RetryPolicy.should_retry`` -- the condition: not out of attempts, and either the error is
   retryable by code/status (``Throttling*``, ``ServiceUnavailable``,

@@ -58,7 +58,7 @@ class PollSchedule:
     Intervals run from the start of one poll to the start of the next, so a poll of thousands of
     ids does not stretch the schedule. The reboot's length is unknown, so the factor bounds how
     late the waiter can notice the end: at most ``factor - 1`` of the time waited so far (20 %),
-    or ``max_interval``. With 1.5 a 5 s reboot was seen after ~8 s (polls at 0, 1, 2.5, 4.75, 8.1 s).
+    or ``max_interval``. So a 5 s reboot is seen at ~5.4 s (polls at 0, 1, 2.2, 3.64, 5.37 s).
     """
 
     interval: float = 1.0

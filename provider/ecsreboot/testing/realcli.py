@@ -3,7 +3,7 @@
 ``find_pulumi`` locates the CLI (``$ECSREBOOT_PULUMI``, then the one ``make pulumi`` builds into
 ``.tools/bin``, then ``pulumi`` on PATH). ``Project`` is one Pulumi project folder with its own
 temporary ``PULUMI_HOME`` and ``file://`` backend, passphrase secrets, no update check and no plugin
-download (REAL-ENGINE.md, "Running it offline"). The plugin ``pulumi-resource-ecsreboot`` is found
+download (docs/engine-compatibility.md). The plugin ``pulumi-resource-ecsreboot`` is found
 the way a user's engine finds it: on ``PATH``, from the virtualenv that has the package installed.
 
 For a Python project, commands that run the program (``preview``, ``up``, ``refresh --run-program``,

@@ -29,7 +29,7 @@ TRICKY_TEXT = st.text(st.sampled_from(TRICKY + "aZ09"), max_size=12)
 VALUES = st.one_of(ANY_TEXT, TRICKY_TEXT)
 V1_NAMES = st.one_of(st.text(st.sampled_from(TRICKY + "abcXYZ019"), min_size=1, max_size=12),
                      st.sampled_from(["Action", "InstanceId.1", "InstanceId.10", "InstanceId.2", "SignatureType"]))
-# The new SDK does not percent-encode query *names* in V3 (ECS-API.md §2), so V3 names stay unreserved.
+# The new SDK does not percent-encode query *names* in V3 (as its signer shows), so V3 names stay unreserved.
 V3_NAMES = st.text(st.sampled_from("abcXYZ0189-_.~"), min_size=1, max_size=12)
 SECRETS = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=30)
 METHODS = st.sampled_from(["GET", "POST"])

@@ -1,4 +1,5 @@
-"""Golden vectors of ECS-API.md, one assertion per step of each signature version."""
+"""Golden vectors of both signature versions (the project's design notes, cross-checked against Alibaba's own
+signers in test_signing_crosscheck.py), one assertion per step of each."""
 
 from ecsreboot.core import signing
 from ecsreboot.core.credentials import Credentials
