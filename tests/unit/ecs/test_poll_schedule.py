@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import accumulate, islice
+from itertools import accumulate, islice, pairwise
 
 from ecsreboot.ecs.waiter import PollSchedule
 
@@ -16,4 +16,4 @@ def test_polls_grow_at_most_by_the_factor_and_never_beyond_the_cap() -> None:
     schedule = PollSchedule()
     delays = list(islice(schedule.delays(), 40))
     assert delays[0] == schedule.interval and max(delays) == schedule.max_interval
-    assert all(b <= a * schedule.factor + 1e-9 for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b <= a * schedule.factor + 1e-9 for a, b in pairwise(delays))
