@@ -3,8 +3,9 @@ sdk/nodejs and sdk/go are what Pulumi's own code generators (tools/sdk.sh, pinne
 write from schema.json.
 
 Also checks schema.json against Pulumi's package metaschema (when the design notes beside the repository
-have it), and that the check would catch a broken schema. Regenerating needs Go: without it the freshness test is skipped with one line,
-unless ``ECSREBOOT_E2E=required`` (what `make test` sets when Go is on PATH), where it fails instead.
+have it), and that the check would catch a broken schema. Regenerating needs Go: without it the freshness
+test is skipped with one line, unless ``ECSREBOOT_E2E=required`` (what `make test` sets when Go is on
+PATH), where it fails instead.
 """
 
 from __future__ import annotations
