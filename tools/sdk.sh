@@ -22,6 +22,24 @@ pulumi_sdk="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
 
 "$bin/gensdk" "$schema" "$out" python nodejs go
 
+# The Node.js generator opens every types/ file with the same namespace imports, used or not, so
+# types/input.ts and types/output.ts import each other (an import circle in the SDK's source). tsc drops
+# unused imports from what it emits, so dropping them from the source changes nothing that runs.
+python3 - "$out/nodejs" <<'PY'
+import pathlib, re, sys
+imports = re.compile(r'^import \* as (\w+) from "[^"]+";\n', re.M)
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.ts")):
+    if {"node_modules", "bin"} & set(path.parts):
+        continue
+    text = path.read_text()
+    unused = [m for m in imports.finditer(text)
+              if not re.search(rf"\b{m.group(1)}\b", text[:m.start()] + text[m.end():])]
+    for m in reversed(unused):
+        text = text[:m.start()] + text[m.end():]
+    if unused:
+        path.write_text(text)
+PY
+
 cd "$out/go"
 go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$pulumi_sdk"
 go mod tidy
