@@ -70,6 +70,8 @@ def decode(value: Any) -> Any:
 
 def encode(value: Any) -> Any:
     """One domain value -> JSON-like wire value (envelopes for secrets, sentinel for unknowns)."""
+    if type(value) in _SCALARS:  # most values: no ABC check (Mapping) for them
+        return value
     if isinstance(value, Secret):
         return {SIG_KEY: SECRET_SIG, "value": encode(value.value)}
     if value is UNKNOWN:
@@ -81,6 +83,9 @@ def encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encode(v) for v in value]
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -39,6 +39,15 @@ class SecretScrubber:
 
 
 def _collect(value: Any, inside: bool, out: list[str]) -> None:
+    # the common cases first, by exact type: ABC checks (Mapping) cost more than the rest of the walk
+    if type(value) is str:
+        if inside:
+            out.append(value)
+        return
+    if type(value) is dict:
+        for v in value.values():
+            _collect(v, inside, out)
+        return
     if isinstance(value, Secret):
         _collect(value.value, True, out)
     elif isinstance(value, Mapping):

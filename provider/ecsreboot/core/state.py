@@ -66,6 +66,8 @@ _SCALARS = frozenset({str, int, float, bool})
 
 def _survey(value: Any) -> tuple[Any, bool, bool]:
     """(``reveal(value)``, ``contains_secret(value)``, ``is_known(value)``) in one walk."""
+    if value is None or type(value) in _SCALARS:  # most values: no ABC check (Mapping) for them
+        return value, False, True
     if isinstance(value, Secret):
         plain, _, known = _survey(value.value)
         return plain, True, known
@@ -170,12 +172,20 @@ OUTPUT_FIELDS = tuple(_snake(p.name) for p in OUTPUTS)
 
 
 def _wire_fields(typed: TriggerArgs) -> dict[str, Field[Any]]:
-    names = {f.name for f in fields(typed)}
+    names = _attributes(type(typed))
     return {wire: getattr(typed, attr) for wire, attr in _DECLARED.items() if attr in names}
 
 
+#: the attribute names of each typed class, worked out once (Check and Diff decode every resource)
+_ATTRIBUTES = {cls: frozenset(f.name for f in fields(cls)) for cls in (TriggerArgs, TriggerState)}
+
+
+def _attributes(cls: type[TriggerArgs]) -> frozenset[str]:
+    return _ATTRIBUTES.get(cls) or frozenset(f.name for f in fields(cls))
+
+
 def _decode(cls: type[TriggerArgs], values: Mapping[str, Any]) -> dict[str, Any]:
-    attrs = {f.name for f in fields(cls)}
+    attrs = _attributes(cls)
     out: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in values.items():
