@@ -1,14 +1,16 @@
 """The ECS operations this project uses, as data.
 
-The client builds requests from this table, the emulator validates requests and answers from it,
-and the schema and validation read its limits. Names keep the API's own spellings.
+The client builds requests from this table and reads replies along its result paths; the emulator
+validates requests with it (once, in its request layer: ``emulator/responses.py``) and shapes its
+answers by it; error answers take their HTTP status from it; the schema and validation read its
+limits. Names keep the API's own spellings.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import ApiError, InvalidParameter
@@ -33,11 +35,15 @@ class Param:
     hi: int | None = None
     choices: tuple[str, ...] = ()
     default: Any = None
+    #: the code the service answers when a list of instance ids is longer than ``hi``, where it has one of
+    #: its own (RebootInstances: ``InvalidParameter.TooManyInstanceIds``); else ``InvalidParameter``
+    too_many: str | None = None
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One API action: parameters, documented errors (code -> HTTP status), retry safety."""
+    """One API action: parameters, documented errors (code -> HTTP status), retry safety, the RAM action
+    that allows it, and where its success reply lists its items."""
 
     action: str
     params: tuple[Param, ...]
@@ -46,14 +52,37 @@ class Operation:
     retry_safe: bool
     ram_action: str
     version: str = API_VERSION
-    #: what the success answer lists, for describe calls: (container, item) keys
-    result_path: tuple[str, ...] = field(default=())
+    #: where a success reply lists its items, as (container, item) keys: ``{"Instances": {"Instance":
+    #: [...]}}`` is ``("Instances", "Instance")``; ``()`` when the reply carries only its RequestId
+    result_path: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    def results(self, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The items a success reply lists along ``result_path``: only the JSON objects among them, and
+        ``[]`` when the path is missing or does not end in a list (a reply that lists nothing)."""
+        node: Any = reply
+        for key in self.result_path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if not self.result_path or not isinstance(node, list):
+            return []
+        return [item for item in node if isinstance(item, dict)]
+
+    def listing(self, items: Sequence[Any]) -> dict[str, Any]:
+        """A success body that lists ``items`` along ``result_path``, as the service nests them.
+
+        Raises ValueError for an operation whose reply lists nothing.
+        """
+        if not self.result_path:
+            raise ValueError(f"a {self.action} reply lists no items")
+        body: Any = list(items)
+        for key in reversed(self.result_path):
+            body = {key: body}
+        return dict(body)
 
 
 #: Errors any operation can answer.
@@ -97,7 +126,8 @@ OPERATIONS: Mapping[str, Operation] = {
             action="RebootInstances",
             params=(
                 Param("RegionId", "string", required=True),
-                Param("InstanceId", "repeat_list", required=True, lo=1, hi=MAX_INSTANCES_PER_CALL),
+                Param("InstanceId", "repeat_list", required=True, lo=1, hi=MAX_INSTANCES_PER_CALL,
+                      too_many="InvalidParameter.TooManyInstanceIds"),
                 Param("ForceReboot", "boolean", default=False),
                 Param("DryRun", "boolean", default=False),
                 Param(
@@ -117,6 +147,7 @@ OPERATIONS: Mapping[str, Operation] = {
             },
             retry_safe=False,
             ram_action="ecs:RebootInstances",
+            result_path=("InstanceResponses", "InstanceResponse"),
         ),
         Operation(
             action="RebootInstance",
@@ -289,9 +320,8 @@ def _as_list(op: Operation, p: Param, value: Any) -> list[str]:
 
 def _check_range(op: Operation, p: Param, n: int, shown: Any) -> None:
     if (p.lo is not None and n < p.lo) or (p.hi is not None and n > p.hi):
-        if p.kind == "repeat_list" and p.hi is not None and n > p.hi and op.action == "RebootInstances":
-            raise _bad(op, "InvalidParameter.TooManyInstanceIds",
-                       f"The number of instance IDs exceeds the upper limit of {p.hi}.")
+        if p.too_many is not None and p.hi is not None and n > p.hi:
+            raise _bad(op, p.too_many, f"The number of instance IDs exceeds the upper limit of {p.hi}.")
         bounds = f"{p.lo if p.lo is not None else '-'}..{p.hi if p.hi is not None else '-'}"
         what = "item count" if p.kind in ("repeat_list", "json_list") else "value"
         raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid: "

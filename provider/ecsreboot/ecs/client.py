@@ -45,6 +45,7 @@ log = logging.getLogger("ecsreboot.ecs")
 _CANCEL_CHECK = 0.1
 #: ≤100 ids per describe fit one page of 100; more pages only if the server pages smaller
 _MAX_PAGES = MAX_INSTANCES_PER_CALL
+_DESCRIBE = OPERATIONS["DescribeInstances"]
 
 
 class EcsClient:
@@ -230,13 +231,13 @@ class EcsClient:
         states: dict[str, InstanceState] = {}
         page = 1
         while True:
-            reply = self.call("DescribeInstances", {
+            reply = self.call(_DESCRIBE.action, {
                 "RegionId": region_id, "InstanceIds": ids,
                 "PageSize": DESCRIBE_INSTANCES_PAGE_MAX, "PageNumber": page,
             }, cancel=cancel, deadline=deadline)
-            items = (reply.get("Instances") or {}).get("Instance") or []
+            items = _DESCRIBE.results(reply)
             for item in items:
-                if isinstance(item, dict) and item.get("InstanceId"):
+                if item.get("InstanceId"):
                     states[str(item["InstanceId"])] = _state_of(item)
             total = _as_int(reply.get("TotalCount"))
             # Stop when the reply says there is nothing more; the page cap guards against a server
