@@ -2,8 +2,8 @@
 
 The client builds requests from this table and reads replies along its result paths; the emulator
 validates requests with it (once, in its request layer: ``emulator/responses.py``) and shapes its
-answers by it; error answers take their HTTP status from it; the schema and validation read its
-limits. Names keep the API's own spellings.
+answers by it; error answers take their HTTP status from it; a RAM denial names the table's RAM action;
+the schema and validation read its limits. Names keep the API's own spellings.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Operation:
     errors: Mapping[str, int]
     #: True when repeating the call cannot do harm (Describe*). Reboots are not: see ecs/client.py.
     retry_safe: bool
+    #: what a RAM policy must allow for this call (ECS-API.md section 8); a RAM denial names it
     ram_action: str
     version: str = API_VERSION
     #: where a success reply lists its items, as (container, item) keys: ``{"Instances": {"Instance":
@@ -85,7 +86,7 @@ class Operation:
         return dict(body)
 
 
-#: Errors any operation can answer.
+#: Errors any operation can answer (ECS-API.md sections 1 and 5).
 COMMON_ERRORS: Mapping[str, int] = {
     "MissingParameter": 400,
     "InvalidParameter": 400,
@@ -100,10 +101,21 @@ COMMON_ERRORS: Mapping[str, int] = {
     "Throttling.User": 400,
     "Throttling.Api": 400,
     "Forbidden.RAM": 403,
+    "NoPermission": 403,
+    "Forbidden.Unauthorized": 403,
+    "Forbidden.SubUser": 403,
+    "Forbidden.AccessKeyDisabled": 403,
+    "Forbidden.RiskControl": 403,
     "InvalidAction.NotFound": 404,
     "ServiceUnavailable": 503,
     "InternalError": 500,
+    "UnknownError": 400,
 }
+
+#: The codes with which the service refuses a call that the caller's RAM policy does not allow: the
+#: fix is a grant of the operation's ``ram_action``, which ``permission_hint`` names.
+RAM_DENIALS: frozenset[str] = frozenset(
+    {"Forbidden.RAM", "NoPermission", "Forbidden.Unauthorized", "Forbidden.SubUser"})
 
 _REBOOT_ERRORS: Mapping[str, int] = {
     "InvalidInstanceId.NotFound": 404,
@@ -200,6 +212,14 @@ def http_status_of(action: str, code: str) -> int:
     if op is not None and code in op.errors:
         return op.errors[code]
     return COMMON_ERRORS.get(code, 400)
+
+
+def permission_hint(action: str, code: str) -> str:
+    """What to grant when ``code`` refuses ``action`` for want of a RAM permission; "" for any other answer."""
+    op = OPERATIONS.get(action)
+    if op is None or code not in RAM_DENIALS:
+        return ""
+    return f"the RAM policy of these credentials must allow {op.ram_action}"
 
 
 # --- wire encoding ------------------------------------------------------------------------------
