@@ -56,6 +56,9 @@ class Operation:
     #: where a success reply lists its items, as (container, item) keys: ``{"Instances": {"Instance":
     #: [...]}}`` is ``("Instances", "Instance")``; ``()`` when the reply carries only its RequestId
     result_path: tuple[str, ...] = ()
+    #: served by the emulator, never sent by ecsreboot's client: for the official SDKs and users' own
+    #: scripts run against the emulator
+    emulator_only: bool = False
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -185,6 +188,10 @@ OPERATIONS: Mapping[str, Operation] = {
             retry_safe=True,
             ram_action="ecs:DescribeInstanceStatus",
             result_path=("InstanceStatuses", "InstanceStatus"),
+            # The official SDKs' way to wait (tests/component/test_official_sdks.py, the benchmark's
+            # baseline script); the client waits with DescribeInstances, whose records carry
+            # OperationLocks and StartTime too.
+            emulator_only=True,
         ),
         Operation(
             action="DescribeInstances",
