@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ecsreboot.core.credentials import Credentials
-from ecsreboot.core.errors import AuthFailure, TransportError
+from ecsreboot.core.errors import AuthFailure, Forbidden, TransportError
 from ecsreboot.ecs import ClientConfig, EcsClient, StaticCredentialsProvider
 from ecsreboot.emulator import ThreadedEmulator
 from tests.recovery import rebooter
@@ -53,6 +53,27 @@ def test_a_wrong_secret_is_an_auth_failure_naming_code_and_request_id(
     assert f"[RequestId: {logged['requestId']}]" in str(err)
     assert "not-the-secret" not in str(err)
     assert client.stats == {"DescribeInstances": 1}  # not retried
+
+
+@pytest.mark.parametrize(("code", "api"), [("Forbidden.RAM", "RebootInstances"), ("NoPermission", "RebootInstance")])
+def test_a_ram_denial_names_the_ram_action_to_grant(emulator: ThreadedEmulator, ecs_client_for: MakeClient,
+                                                    code: str, api: str) -> None:
+    """The service says only that the call was refused; the two reboot APIs need different grants."""
+    emulator.faults.error(code, action=api, message="User not authorized to operate on the specified resource.")
+    emulator.faults.error(code, action="DescribeInstances", count=1)
+    client = ecs_client_for(emulator)
+    target = emulator.instance_ids()[0]
+    with pytest.raises(Forbidden) as caught:
+        client.describe_statuses("cn-hangzhou", [target])
+    assert "must allow ecs:DescribeInstances" in str(caught.value)
+    calls = rebooter(client)
+    reply = calls.reboot_instances("cn-hangzhou", [target]) if api == "RebootInstances" else \
+        calls.reboot_instance("cn-hangzhou", target)
+    [outcome] = reply.outcomes
+    assert outcome.code == code and _requests(emulator, api)[0]["status"] == 403
+    assert outcome.message.startswith("User not authorized to operate on the specified resource. "
+                                      f"(the RAM policy of these credentials must allow ecs:{api})")
+    assert emulator.reboot_counts()[target] == 0
 
 
 def test_250_ids_are_described_in_three_calls(emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:

@@ -1,14 +1,16 @@
 """The ECS operations this project uses, as data.
 
-The client builds requests from this table, the emulator validates requests and answers from it,
-and the schema and validation read its limits. Names keep the API's own spellings.
+The client builds requests from this table and reads replies along its result paths; the emulator
+validates requests with it (once, in its request layer: ``emulator/responses.py``) and shapes its
+answers by it; error answers take their HTTP status from it; a RAM denial names the table's RAM action;
+the schema and validation read its limits. Names keep the API's own spellings.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import ApiError, InvalidParameter
@@ -33,21 +35,30 @@ class Param:
     hi: int | None = None
     choices: tuple[str, ...] = ()
     default: Any = None
+    #: the code the service answers when a list of instance ids is longer than ``hi``, where it has one of
+    #: its own (RebootInstances: ``InvalidParameter.TooManyInstanceIds``); else ``InvalidParameter``
+    too_many: str | None = None
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One API action: parameters, documented errors (code -> HTTP status), retry safety."""
+    """One API action: parameters, documented errors (code -> HTTP status), retry safety, the RAM action
+    that allows it, and where its success reply lists its items."""
 
     action: str
     params: tuple[Param, ...]
     errors: Mapping[str, int]
     #: True when repeating the call cannot do harm (Describe*). Reboots are not: see ecs/client.py.
     retry_safe: bool
+    #: what a RAM policy must allow for this call (ECS-API.md section 8); a RAM denial names it
     ram_action: str
     version: str = API_VERSION
-    #: what the success answer lists, for describe calls: (container, item) keys
-    result_path: tuple[str, ...] = field(default=())
+    #: where a success reply lists its items, as (container, item) keys: ``{"Instances": {"Instance":
+    #: [...]}}`` is ``("Instances", "Instance")``; ``()`` when the reply carries only its RequestId
+    result_path: tuple[str, ...] = ()
+    #: served by the emulator, never sent by ecsreboot's client: for the official SDKs and users' own
+    #: scripts run against the emulator
+    emulator_only: bool = False
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -55,8 +66,30 @@ class Operation:
                 return p
         raise KeyError(name)
 
+    def results(self, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The items a success reply lists along ``result_path``: only the JSON objects among them, and
+        ``[]`` when the path is missing or does not end in a list (a reply that lists nothing)."""
+        node: Any = reply
+        for key in self.result_path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if not self.result_path or not isinstance(node, list):
+            return []
+        return [item for item in node if isinstance(item, dict)]
 
-#: Errors any operation can answer.
+    def listing(self, items: Sequence[Any]) -> dict[str, Any]:
+        """A success body that lists ``items`` along ``result_path``, as the service nests them.
+
+        Raises ValueError for an operation whose reply lists nothing.
+        """
+        if not self.result_path:
+            raise ValueError(f"a {self.action} reply lists no items")
+        body: Any = list(items)
+        for key in reversed(self.result_path):
+            body = {key: body}
+        return dict(body)
+
+
+#: Errors any operation can answer (ECS-API.md sections 1 and 5).
 COMMON_ERRORS: Mapping[str, int] = {
     "MissingParameter": 400,
     "InvalidParameter": 400,
@@ -71,10 +104,21 @@ COMMON_ERRORS: Mapping[str, int] = {
     "Throttling.User": 400,
     "Throttling.Api": 400,
     "Forbidden.RAM": 403,
+    "NoPermission": 403,
+    "Forbidden.Unauthorized": 403,
+    "Forbidden.SubUser": 403,
+    "Forbidden.AccessKeyDisabled": 403,
+    "Forbidden.RiskControl": 403,
     "InvalidAction.NotFound": 404,
     "ServiceUnavailable": 503,
     "InternalError": 500,
+    "UnknownError": 400,
 }
+
+#: The codes with which the service refuses a call that the caller's RAM policy does not allow: the
+#: fix is a grant of the operation's ``ram_action``, which ``permission_hint`` names.
+RAM_DENIALS: frozenset[str] = frozenset(
+    {"Forbidden.RAM", "NoPermission", "Forbidden.Unauthorized", "Forbidden.SubUser"})
 
 _REBOOT_ERRORS: Mapping[str, int] = {
     "InvalidInstanceId.NotFound": 404,
@@ -97,7 +141,8 @@ OPERATIONS: Mapping[str, Operation] = {
             action="RebootInstances",
             params=(
                 Param("RegionId", "string", required=True),
-                Param("InstanceId", "repeat_list", required=True, lo=1, hi=MAX_INSTANCES_PER_CALL),
+                Param("InstanceId", "repeat_list", required=True, lo=1, hi=MAX_INSTANCES_PER_CALL,
+                      too_many="InvalidParameter.TooManyInstanceIds"),
                 Param("ForceReboot", "boolean", default=False),
                 Param("DryRun", "boolean", default=False),
                 Param(
@@ -117,6 +162,7 @@ OPERATIONS: Mapping[str, Operation] = {
             },
             retry_safe=False,
             ram_action="ecs:RebootInstances",
+            result_path=("InstanceResponses", "InstanceResponse"),
         ),
         Operation(
             action="RebootInstance",
@@ -142,6 +188,10 @@ OPERATIONS: Mapping[str, Operation] = {
             retry_safe=True,
             ram_action="ecs:DescribeInstanceStatus",
             result_path=("InstanceStatuses", "InstanceStatus"),
+            # The official SDKs' way to wait (tests/component/test_official_sdks.py, the benchmark's
+            # baseline script); the client waits with DescribeInstances, whose records carry
+            # OperationLocks and StartTime too.
+            emulator_only=True,
         ),
         Operation(
             action="DescribeInstances",
@@ -169,6 +219,14 @@ def http_status_of(action: str, code: str) -> int:
     if op is not None and code in op.errors:
         return op.errors[code]
     return COMMON_ERRORS.get(code, 400)
+
+
+def permission_hint(action: str, code: str) -> str:
+    """What to grant when ``code`` refuses ``action`` for want of a RAM permission; "" for any other answer."""
+    op = OPERATIONS.get(action)
+    if op is None or code not in RAM_DENIALS:
+        return ""
+    return f"the RAM policy of these credentials must allow {op.ram_action}"
 
 
 # --- wire encoding ------------------------------------------------------------------------------
@@ -289,9 +347,8 @@ def _as_list(op: Operation, p: Param, value: Any) -> list[str]:
 
 def _check_range(op: Operation, p: Param, n: int, shown: Any) -> None:
     if (p.lo is not None and n < p.lo) or (p.hi is not None and n > p.hi):
-        if p.kind == "repeat_list" and p.hi is not None and n > p.hi and op.action == "RebootInstances":
-            raise _bad(op, "InvalidParameter.TooManyInstanceIds",
-                       f"The number of instance IDs exceeds the upper limit of {p.hi}.")
+        if p.too_many is not None and p.hi is not None and n > p.hi:
+            raise _bad(op, p.too_many, f"The number of instance IDs exceeds the upper limit of {p.hi}.")
         bounds = f"{p.lo if p.lo is not None else '-'}..{p.hi if p.hi is not None else '-'}"
         what = "item count" if p.kind in ("repeat_list", "json_list") else "value"
         raise _bad(op, "InvalidParameter", f"The specified parameter \"{p.name}\" is not valid: "

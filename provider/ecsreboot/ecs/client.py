@@ -29,7 +29,13 @@ from ..core.errors import (
     TransportError,
     api_error,
 )
-from ..core.operations import DESCRIBE_INSTANCES_PAGE_MAX, MAX_INSTANCES_PER_CALL, OPERATIONS, encode_params
+from ..core.operations import (
+    DESCRIBE_INSTANCES_PAGE_MAX,
+    MAX_INSTANCES_PER_CALL,
+    OPERATIONS,
+    encode_params,
+    permission_hint,
+)
 from ..core.plan import chunked
 from ..core.signing import percent_encode
 from .config import ClientConfig
@@ -45,6 +51,7 @@ log = logging.getLogger("ecsreboot.ecs")
 _CANCEL_CHECK = 0.1
 #: ≤100 ids per describe fit one page of 100; more pages only if the server pages smaller
 _MAX_PAGES = MAX_INSTANCES_PER_CALL
+_DESCRIBE = OPERATIONS["DescribeInstances"]
 
 
 class EcsClient:
@@ -123,7 +130,8 @@ class EcsClient:
         """Send ``action`` with typed ``params`` (API names); return the reply as a dict.
 
         Raises InvalidParameter before sending for input the OPERATIONS table rejects; the ApiError
-        subclass of an error answer (DryRun verdicts included) once retries are exhausted;
+        subclass of an error answer (DryRun verdicts included) once retries are exhausted, its message
+        naming the RAM action to grant when the answer is a RAM denial;
         TransportError; Cancelled; ConfigError from the credentials provider. A non-idempotent
         action is never re-sent here after a failure with ``sent=True`` -- the error is raised.
         A retry never starts sleeping past ``deadline`` (on ``self.clock.monotonic()``).
@@ -175,7 +183,7 @@ class EcsClient:
         try:
             reply = parse_reply(action, response)
         except ApiError as err:
-            raise _without_credentials(err, credentials) from None
+            raise _with_permission_hint(_without_credentials(err, credentials)) from None
         log.debug("%s: HTTP %d RequestId %s", action, response.status, reply.get("RequestId", ""))
         return reply
 
@@ -230,13 +238,13 @@ class EcsClient:
         states: dict[str, InstanceState] = {}
         page = 1
         while True:
-            reply = self.call("DescribeInstances", {
+            reply = self.call(_DESCRIBE.action, {
                 "RegionId": region_id, "InstanceIds": ids,
                 "PageSize": DESCRIBE_INSTANCES_PAGE_MAX, "PageNumber": page,
             }, cancel=cancel, deadline=deadline)
-            items = (reply.get("Instances") or {}).get("Instance") or []
+            items = _DESCRIBE.results(reply)
             for item in items:
-                if isinstance(item, dict) and item.get("InstanceId"):
+                if item.get("InstanceId"):
                     states[str(item["InstanceId"])] = _state_of(item)
             total = _as_int(reply.get("TotalCount"))
             # Stop when the reply says there is nothing more; the page cap guards against a server
@@ -302,6 +310,18 @@ def _without_credentials(err: ApiError, credentials: Credentials) -> ApiError:
     message = err.message
     for form in sorted(forms, key=len, reverse=True):
         message = message.replace(form, "[secret]")
+    return _with_message(err, message)
+
+
+def _with_permission_hint(err: ApiError) -> ApiError:
+    """``err`` with what to grant appended when it is a RAM denial: the service's message says that the
+    call was refused, not which RAM action the policy lacks (RebootInstance and RebootInstances differ)."""
+    hint = permission_hint(err.action, err.code)
+    return _with_message(err, f"{err.message.rstrip()} ({hint})") if hint else err
+
+
+def _with_message(err: ApiError, message: str) -> ApiError:
+    """``err`` (the same object when the message is unchanged) with ``message`` in place of its own."""
     if message == err.message:
         return err
     return api_error(err.code, message, err.request_id, err.http_status, action=err.action,

@@ -52,6 +52,7 @@ from ..core.errors import (
     TransportError,
 )
 from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome
+from ..core.operations import OPERATIONS
 from ..core.plan import dedupe
 from ..core.status import TRANSITIONAL, InstanceStatus
 from .evidence import Baseline, InstanceState, rebooted_evidence
@@ -198,9 +199,9 @@ def reboot_single(client: RebootCalls, settings: RecoverySettings,
 def batch_outcomes(reply: dict[str, Any], ids: Sequence[str], mode: BatchOptimization) -> list[InstanceOutcome]:
     """Per-instance outcomes of a RebootInstances success reply (``Code`` may be a number)."""
     rows: dict[str, dict[str, Any]] = {}
-    for row in (reply.get("InstanceResponses") or {}).get("InstanceResponse") or []:
-        if isinstance(row, dict) and row.get("InstanceId"):
-            rows[str(row["InstanceId"])] = row
+    for item in OPERATIONS["RebootInstances"].results(reply):
+        if item.get("InstanceId"):
+            rows[str(item["InstanceId"])] = item
     out = []
     for i in ids:
         row = rows.get(i)

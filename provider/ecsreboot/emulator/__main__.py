@@ -13,11 +13,14 @@ import threading
 from types import FrameType
 from typing import Any
 
+from ecsreboot.core.operations import OPERATIONS
+
 from .app import ThreadedEmulator
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ecsreboot emulator", description="Serve an Alibaba Cloud ECS API look-alike.")
+    p = argparse.ArgumentParser(prog="ecsreboot emulator",
+                                description=f"Serve an Alibaba Cloud ECS API look-alike. {served_actions()}")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     p.add_argument("--instances", type=int, default=3, help="Running instances to create (default 3)")
@@ -35,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per API request on stderr")
     return p
+
+
+def served_actions() -> str:
+    """The actions the emulator answers, as the operations table lists them: first those ecsreboot sends,
+    then those it serves only for other clients."""
+    sent = [op.action for op in OPERATIONS.values() if not op.emulator_only]
+    others = [op.action for op in OPERATIONS.values() if op.emulator_only]
+    text = f"Answers {', '.join(sent)} (what ecsreboot sends)"
+    return text + (f" and {', '.join(others)} (for the official SDKs and your own scripts)." if others else ".")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ecsreboot.core.clock import Clock, SystemClock
-from ecsreboot.core.operations import MAX_INSTANCES_PER_CALL
+from ecsreboot.core.model import BatchOptimization
 from ecsreboot.core.status import InstanceStatus
 
 from .records import MESSAGES, InstanceView, Page, RebootResult, decode_token, encode_token, error
@@ -209,21 +209,16 @@ class Ecs:
         region: str,
         ids: Sequence[str],
         force: bool = False,
-        batch_optimization: str = "AllTogether",
+        batch_optimization: BatchOptimization = "AllTogether",
         dry_run: bool = False,
     ) -> list[RebootResult]:
         """RebootInstances. AllTogether: the first failing instance fails the call, nothing reboots.
         SuccessFirst: one result per instance; with ``dry_run`` it always answers DRYRUN.SUCCESS
         (the documented quirk: that dry run proves nothing). ``force`` is accepted and does not change
-        the timing.
+        the timing. The arguments are taken as valid: the request layer checked them against the
+        operations table (1 to 100 ids, a known BatchOptimization).
         """
         action = "RebootInstances"
-        if len(ids) > MAX_INSTANCES_PER_CALL:
-            raise error(action, "InvalidParameter.TooManyInstanceIds")
-        if not ids:
-            raise error(action, "MissingParameter", 'The input parameter "InstanceId" is not supplied.')
-        if batch_optimization not in ("AllTogether", "SuccessFirst"):
-            raise error(action, "InvalidParameter", 'The specified parameter "BatchOptimization" is not valid.')
         with self._lock:
             now = self._clock.monotonic()
             if batch_optimization == "SuccessFirst":

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecsreboot.core.errors import ApiError, api_error
-from ecsreboot.core.operations import MAX_INSTANCES_PER_CALL, http_status_of
+from ecsreboot.core.operations import http_status_of
 
 _TOKEN_PREFIX = "ecsreboot-emulator:"
 
@@ -21,8 +21,6 @@ MESSAGES: Mapping[str, str] = {
     "(prepay mode) or in arrears (afterpay mode).",
     "DRYRUN.SUCCESS": "This request is a dryrun request with successful result.",
     "DryRunOperation": "Request validation has been passed with DryRun flag set.",
-    "InvalidParameter.TooManyInstanceIds": f"The number of instance IDs exceeds the upper limit of "
-    f"{MAX_INSTANCES_PER_CALL}.",
 }
 
 

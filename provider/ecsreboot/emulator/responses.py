@@ -1,9 +1,10 @@
 """One function per API action: wire parameters in, answer body out. No state of its own.
 
 Each function validates the merged query/form parameters against ``core.operations.OPERATIONS``
-(so the emulator refuses what the real service refuses, with the same codes), calls the backend and
-returns the body as a dict, without ``RequestId`` (the wire layer adds it). Errors propagate as
-``ApiError``.
+(so the emulator refuses what the real service refuses, with the same codes) -- the one place the
+emulator validates parameters: the backend takes the typed values as given. It then calls the backend
+and returns the body as a dict, items nested along the table's ``result_path``, without ``RequestId``
+(the wire layer adds it). Errors propagate as ``ApiError``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ _FAR_FUTURE = "2099-12-31T15:59Z"
 
 
 def reboot_instances(backend: Ecs, params: Mapping[str, str]) -> Body:
-    v = decode_params(OPERATIONS["RebootInstances"], params)
+    op = OPERATIONS["RebootInstances"]
+    v = decode_params(op, params)
     results = backend.reboot_instances(
         v["RegionId"], v["InstanceId"], force=v["ForceReboot"],
         batch_optimization=v["BatchOptimization"], dry_run=v["DryRun"],
     )
-    return {"InstanceResponses": {"InstanceResponse": [r.to_wire() for r in results]}}
+    return op.listing([r.to_wire() for r in results])
 
 
 def reboot_instance(backend: Ecs, params: Mapping[str, str]) -> Body:
@@ -42,22 +44,23 @@ def reboot_instance(backend: Ecs, params: Mapping[str, str]) -> Body:
 
 
 def describe_instance_status(backend: Ecs, params: Mapping[str, str]) -> Body:
-    v = decode_params(OPERATIONS["DescribeInstanceStatus"], params)
+    op = OPERATIONS["DescribeInstanceStatus"]
+    v = decode_params(op, params)
     page = backend.describe_instance_status(
         v["RegionId"], v.get("InstanceId"), page_number=v["PageNumber"], page_size=v["PageSize"]
     )
     statuses = [{"InstanceId": i.instance_id, "Status": i.status} for i in page.items]
-    return {"InstanceStatuses": {"InstanceStatus": statuses}, **_paging(page)}
+    return {**op.listing(statuses), **_paging(page)}
 
 
 def describe_instances(backend: Ecs, params: Mapping[str, str]) -> Body:
-    v = decode_params(OPERATIONS["DescribeInstances"], params)
+    op = OPERATIONS["DescribeInstances"]
+    v = decode_params(op, params)
     page = backend.describe_instances(
         v["RegionId"], v.get("InstanceIds"), status=v.get("Status"), page_number=v["PageNumber"],
         page_size=v["PageSize"], max_results=v.get("MaxResults"), next_token=v.get("NextToken") or None,
     )
-    return {"Instances": {"Instance": [instance_record(i) for i in page.items]}, **_paging(page),
-            "NextToken": page.next_token}
+    return {**op.listing([instance_record(i) for i in page.items]), **_paging(page), "NextToken": page.next_token}
 
 
 HANDLERS: Mapping[str, Handler] = {

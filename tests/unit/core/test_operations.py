@@ -1,7 +1,9 @@
 """core/operations: the table the client, the emulator and validation share, and its wire encoding.
 
 The consistency tests tie the table to its users: every action has an emulator handler and is sent by the
-client, every documented error code classifies as core/errors.py's hierarchy says, and the limits are the
+client unless the table declares it emulator-only, every field the table declares is read by the package,
+every documented error code and every code the client and the emulator produce is in the table and
+classifies as core/errors.py's hierarchy says, and the limits, RAM actions and reply shapes are the
 documented ones (ECS-API.md and the API pages under /work/shared/seeds, transcribed here and, where those
 files are present, read from them).
 """
@@ -9,6 +11,7 @@ files are present, read from them).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -26,10 +29,13 @@ from ecsreboot.core.operations import (
     DESCRIBE_STATUS_PAGE_MAX,
     MAX_INSTANCES_PER_CALL,
     OPERATIONS,
+    RAM_DENIALS,
     Operation,
+    Param,
     decode_params,
     encode_params,
     http_status_of,
+    permission_hint,
 )
 from ecsreboot.emulator.responses import HANDLERS
 
@@ -43,13 +49,6 @@ STATUS = OPERATIONS["DescribeInstanceStatus"]
 DESCRIBE = OPERATIONS["DescribeInstances"]
 
 # --- consistency --------------------------------------------------------------------------------------
-
-#: actions the emulator serves although the client never sends them, and why
-EMULATED_ONLY = {
-    # the official SDKs' way to wait (tests/component/test_official_sdks.py); the client waits with
-    # DescribeInstances, whose records carry OperationLocks too
-    "DescribeInstanceStatus",
-}
 
 
 def test_the_table_is_keyed_by_action_and_every_action_has_an_emulator_handler() -> None:
@@ -67,16 +66,111 @@ def client_actions() -> set[str]:
     return found
 
 
-def test_every_action_is_sent_by_the_client_unless_declared_emulated_only() -> None:
-    assert client_actions() == set(OPERATIONS) - EMULATED_ONLY
-    assert set(OPERATIONS) >= EMULATED_ONLY
+def test_the_client_sends_every_action_the_table_does_not_declare_emulator_only() -> None:
+    assert client_actions() == {action for action, op in OPERATIONS.items() if not op.emulator_only}
+    # the one the official SDKs wait with (tests/component/test_official_sdks.py)
+    assert [op.action for op in OPERATIONS.values() if op.emulator_only] == ["DescribeInstanceStatus"]
 
 
-def test_only_describe_calls_are_retry_safe_and_each_names_its_ram_action() -> None:
+def attribute_reads(tree: ast.AST) -> set[str]:
+    return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+
+
+def table_reads() -> set[str]:
+    """Attribute names the package reads: everywhere outside the methods of Operation and Param, and inside
+    those of their methods that are themselves read outside (a field only an unused method reads is unused)."""
+    table_classes = {"Operation", "Param"}
+    outside: set[str] = set()
+    methods: dict[str, ast.FunctionDef] = {}
+    for path in sorted(PKG.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        own = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name in table_classes]
+        inside = {id(m) for cls in own for m in ast.walk(cls)}
+        methods.update({f.name: f for cls in own for f in cls.body if isinstance(f, ast.FunctionDef)})
+        outside |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                    and isinstance(n.ctx, ast.Load) and id(n) not in inside}
+    return outside.union(*(attribute_reads(f) for name, f in methods.items() if name in outside))
+
+
+def test_every_field_the_table_declares_is_read_by_the_package() -> None:
+    declared = {f.name for cls in (Operation, Param) for f in dataclasses.fields(cls)}
+    declared |= {name for cls in (Operation, Param) for name, v in vars(cls).items()
+                 if callable(v) and not name.startswith("_")}
+    assert declared - table_reads() == set()
+
+
+def test_only_describe_calls_are_retry_safe() -> None:
     for op in OPERATIONS.values():
         assert op.retry_safe == op.action.startswith("Describe"), op.action
-        assert op.ram_action == f"ecs:{op.action}"
-        assert bool(op.result_path) == op.action.startswith("Describe"), op.action
+
+
+#: action -> (RAM action, where its success reply lists its items), as ECS-API.md sections 5, 6 and 8 give them
+DOCUMENTED_SHAPES = {
+    "RebootInstances": ("ecs:RebootInstances", ("InstanceResponses", "InstanceResponse")),
+    "RebootInstance": ("ecs:RebootInstance", ()),  # the reply is only its RequestId
+    "DescribeInstanceStatus": ("ecs:DescribeInstanceStatus", ("InstanceStatuses", "InstanceStatus")),
+    "DescribeInstances": ("ecs:DescribeInstances", ("Instances", "Instance")),
+}
+
+
+def test_ram_actions_and_result_paths_are_the_documented_ones() -> None:
+    assert {a: (op.ram_action, op.result_path) for a, op in OPERATIONS.items()} == DOCUMENTED_SHAPES
+
+
+@pytest.mark.skipif(not DESIGN.exists(), reason="the design notes (ECS-API.md) are not on this machine")
+def test_the_transcribed_ram_actions_and_reply_shapes_are_in_the_design_notes() -> None:
+    text = DESIGN.read_text(encoding="utf-8")
+    assert dict(re.findall(r"^\| (\w+) \| `(ecs:\w+)` \|", text, re.M)) == {
+        action: ram for action, (ram, _) in DOCUMENTED_SHAPES.items()}
+    for action, (_, path) in DOCUMENTED_SHAPES.items():
+        if path:
+            container, item = path
+            assert f'"{container}":{{"{item}":[' in text or f"`{container}.{item}[]`" in text, action
+
+
+def test_the_installation_guide_asks_for_the_ram_actions_the_client_needs_and_no_other() -> None:
+    guide = (PKG.parents[1] / "docs" / "installation-configuration.md").read_text(encoding="utf-8")
+    [sentence] = [s for s in re.split(r"\n\n", guide) if s.startswith("The RAM policy needs")]
+    assert set(re.findall(r"`(ecs:\w+)`", sentence)) == {
+        op.ram_action for op in OPERATIONS.values() if not op.emulator_only}
+
+
+def test_a_ram_denial_names_the_ram_action_of_the_call_and_nothing_else_does() -> None:
+    assert set(COMMON_ERRORS) >= RAM_DENIALS
+    assert all(error_class(code, COMMON_ERRORS[code]) is errors.Forbidden for code in RAM_DENIALS)
+    assert permission_hint("RebootInstance", "Forbidden.RAM") == (
+        "the RAM policy of these credentials must allow ecs:RebootInstance")
+    assert permission_hint("DescribeInstances", "NoPermission").endswith("must allow ecs:DescribeInstances")
+    assert permission_hint("RebootInstances", "InstanceLockedForSecurity") == ""  # Forbidden, but not for RAM
+    assert permission_hint("RebootInstances", "Forbidden.AccessKeyDisabled") == ""
+    assert permission_hint("StopInstances", "Forbidden.RAM") == ""
+
+
+def test_results_read_a_reply_along_the_result_path_that_listing_builds() -> None:
+    rows = [{"InstanceId": "i-a", "Code": "200"}, {"InstanceId": "i-b", "Code": "IncorrectInstanceStatus"}]
+    assert REBOOTS.listing(rows) == {"InstanceResponses": {"InstanceResponse": rows}}
+    for op in OPERATIONS.values():
+        if op.result_path:
+            assert op.results({"RequestId": "R", "TotalCount": 2, **op.listing(rows)}) == rows, op.action
+
+
+@pytest.mark.parametrize("reply", [
+    {}, {"RequestId": "R"}, {"Instances": None}, {"Instances": ""}, {"Instances": []},
+    {"Instances": {"Instance": None}}, {"Instances": {"Instance": {"InstanceId": "i-a"}}},
+])
+def test_a_reply_without_a_list_at_the_result_path_lists_nothing(reply: dict[str, Any]) -> None:
+    assert DESCRIBE.results(reply) == []
+
+
+def test_results_keep_only_the_objects_of_the_list() -> None:
+    assert DESCRIBE.results({"Instances": {"Instance": [{"InstanceId": "i-a"}, "i-b", None, 7]}}) == [
+        {"InstanceId": "i-a"}]
+
+
+def test_an_operation_whose_reply_lists_nothing() -> None:
+    assert ONE.results({"RequestId": "R", "InstanceResponses": {"InstanceResponse": [{"InstanceId": "i"}]}}) == []
+    with pytest.raises(ValueError, match="lists no items"):
+        ONE.listing([])
 
 
 def classes_in_the_errors_docstring() -> dict[str, type[ApiError]]:
@@ -127,6 +221,66 @@ def test_every_documented_error_code_classifies() -> None:
         if status >= 500:
             assert cls is errors.Transient, code
         assert errors.api_error(code, "m", "R", status).__class__ is cls
+
+
+def codes_in_the_design_notes(text: str) -> set[str]:
+    """The codes of ECS-API.md section 5's tables: in each row, the backticked names of its first cell that
+    has any (the DryRun table names the operation first); wildcards such as ``InvalidParameter.KMSKeyId.*``
+    name no one code and are left out."""
+    section = text.split("## 5.", 1)[1].split("\n## 6.", 1)[0]
+    codes: set[str] = set()
+    for row in re.findall(r"^\|(.*)\|$", section, re.M):
+        cells = [cell for cell in row.split("|") if "`" in cell]
+        if cells:
+            codes.update(re.findall(r"`([A-Za-z][\w.]*)`", cells[0]))
+    return codes
+
+
+@pytest.mark.skipif(not DESIGN.exists(), reason="the design notes (ECS-API.md) are not on this machine")
+def test_every_error_code_of_the_design_notes_is_in_the_table() -> None:
+    """So every one of them classifies (the test above) and answers with its documented HTTP status."""
+    documented = codes_in_the_design_notes(DESIGN.read_text(encoding="utf-8"))
+    assert {"InvalidParameter.TooManyInstanceIds", "DryRunOperation", "NoPermission", "Throttling.Api"} <= documented
+    assert documented - set(documented_codes()) == set()
+
+
+#: the functions that build an error answer, and the position of the code among their arguments
+ERROR_BUILDERS = {"api_error": 0, "_error": 0, "InvalidParameter": 0, "error": 1, "_bad": 1}
+
+
+def produced_codes() -> dict[str, str]:
+    """Error codes written as literals where the client (ecs/), the emulator and the table's own validation
+    build an error answer, with the file each is first seen in."""
+    found: dict[str, str] = {}
+    paths = [PKG / "core" / "operations.py", *sorted((PKG / "ecs").glob("*.py")),
+             *sorted((PKG / "emulator").glob("*.py"))]
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            literals: list[ast.expr] = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                at = ERROR_BUILDERS.get(name)
+                literals = node.args[at:at + 1] if at is not None else []
+            elif isinstance(node, ast.FunctionDef) and node.name == "_problem":  # the backend's refusals
+                literals = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
+            for lit in literals:
+                if isinstance(lit, ast.Constant) and isinstance(lit.value, str):
+                    found.setdefault(lit.value, path.name)
+    return found
+
+
+def test_every_error_code_the_client_and_the_emulator_produce_is_in_the_table() -> None:
+    produced = produced_codes()
+    assert {"MissingParameter", "InvalidInstanceId.NotFound", "DRYRUN.SUCCESS", "SignatureDoesNotMatch",
+            "InvalidAction.NotFound"} <= set(produced)  # the scan finds what it looks for
+    assert {code: where for code, where in produced.items() if code not in documented_codes()} == {}
+
+
+def test_a_list_s_own_too_many_code_is_documented_for_its_operation() -> None:
+    declared = {(op.action, p.name): p.too_many for op in OPERATIONS.values() for p in op.params if p.too_many}
+    assert declared == {("RebootInstances", "InstanceId"): "InvalidParameter.TooManyInstanceIds"}
+    assert http_status_of("RebootInstances", "InvalidParameter.TooManyInstanceIds") == 403
 
 
 def test_http_status_of_prefers_the_action_then_the_common_table_then_400() -> None:

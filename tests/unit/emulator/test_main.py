@@ -45,3 +45,11 @@ def test_prints_ready_line_and_ids_then_stops_on_signal(sig: signal.Signals) -> 
 def test_refuses_a_public_address_without_allow_remote(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--host", "0.0.0.0"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def test_help_names_the_actions_served_and_which_ecsreboot_sends(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("Answers RebootInstances, RebootInstance, DescribeInstances (what ecsreboot sends) and "
+            "DescribeInstanceStatus (for the official SDKs and your own scripts).") in text

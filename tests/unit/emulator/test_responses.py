@@ -58,20 +58,26 @@ def test_reboot_instances_success_first_through_the_wire(ecs: Ecs) -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "code"),
+    ("params", "code", "status", "message"),
     [
-        ({"InstanceId.1": "i-a"}, "MissingParameter"),
-        ({"RegionId": REGION}, "MissingParameter"),
-        ({"RegionId": REGION, "InstanceId.1": "i-a", "DryRun": "maybe"}, "InvalidParameter"),
-        ({"RegionId": REGION, "InstanceId.1": "i-a", "BatchOptimization": "Fast"}, "InvalidParameter"),
+        ({"InstanceId.1": "i-a"}, "MissingParameter", 400, 'The input parameter "RegionId" that is mandatory'),
+        ({"RegionId": REGION}, "MissingParameter", 400, 'The input parameter "InstanceId" that is mandatory'),
+        ({"RegionId": REGION, "InstanceId.1": "i-a", "DryRun": "maybe"}, "InvalidParameter", 400,
+         'The specified parameter "DryRun" is not valid.'),
+        ({"RegionId": REGION, "InstanceId.1": "i-a", "BatchOptimization": "Fast"}, "InvalidParameter", 400,
+         'The specified parameter "BatchOptimization" is not valid.'),
         ({"RegionId": REGION, **{f"InstanceId.{n}": f"i-{n}" for n in range(1, 102)}},
-         "InvalidParameter.TooManyInstanceIds"),
+         "InvalidParameter.TooManyInstanceIds", 403, "The number of instance IDs exceeds the upper limit of 100."),
     ],
 )
-def test_reboot_instances_bad_parameters(ecs: Ecs, params: dict[str, str], code: str) -> None:
+def test_reboot_instances_bad_parameters(ecs: Ecs, params: dict[str, str], code: str, status: int,
+                                         message: str) -> None:
+    """Refused by the request layer (the one place the emulator validates), as documented: code, HTTP
+    status, message."""
     with pytest.raises(ApiError) as info:
         dispatch(ecs, "RebootInstances", params)
-    assert info.value.code == code
+    assert (info.value.code, info.value.http_status) == (code, status)
+    assert info.value.message.startswith(message)
 
 
 def test_reboot_instance_with_and_without_region(ecs: Ecs) -> None:
