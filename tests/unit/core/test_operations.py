@@ -4,7 +4,7 @@ The consistency tests tie the table to its users: every action has an emulator h
 client unless the table declares it emulator-only, every field the table declares is read by the package,
 every documented error code and every code the client and the emulator produce is in the table and
 classifies as core/errors.py's hierarchy says, and the limits, RAM actions and reply shapes are the
-documented ones (ECS-API.md and the API pages under /work/shared/seeds, transcribed here and, where those
+documented ones (ECS-API.md and the API pages under ../shared/seeds, transcribed here and, where those
 files are present, read from them).
 """
 
@@ -40,8 +40,10 @@ from ecsreboot.core.operations import (
 from ecsreboot.emulator.responses import HANDLERS
 
 PKG = Path(errors.__file__).resolve().parents[1]
-DESIGN = Path("/work/shared/design/ECS-API.md")
-SEEDS = Path("/work/shared/seeds")
+#: the design notes and API pages beside the repository (../shared), where CI puts them
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+DESIGN = SHARED / "design" / "ECS-API.md"
+SEEDS = SHARED / "seeds"
 
 REBOOTS = OPERATIONS["RebootInstances"]
 ONE = OPERATIONS["RebootInstance"]
