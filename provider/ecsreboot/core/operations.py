@@ -50,7 +50,7 @@ class Operation:
     errors: Mapping[str, int]
     #: True when repeating the call cannot do harm (Describe*). Reboots are not: see ecs/client.py.
     retry_safe: bool
-    #: what a RAM policy must allow for this call (ECS-API.md section 8); a RAM denial names it
+    #: what a RAM policy must allow for this call (ECS authorizes each action on its own); a RAM denial names it
     ram_action: str
     version: str = API_VERSION
     #: where a success reply lists its items, as (container, item) keys: ``{"Instances": {"Instance":
@@ -89,7 +89,7 @@ class Operation:
         return dict(body)
 
 
-#: Errors any operation can answer (ECS-API.md sections 1 and 5).
+#: Errors any operation can answer (the common error codes of the ECS API reference).
 COMMON_ERRORS: Mapping[str, int] = {
     "MissingParameter": 400,
     "InvalidParameter": 400,
