@@ -11,7 +11,7 @@ from ecsreboot.core.model import RoundOptions
 from ecsreboot.ecs import NOT_ATTEMPTED, TokenBucket, run_round
 from tests.recovery import rebooter
 
-from .inprocess import REGION, InProcessCloud
+from tests.inprocess import REGION, InProcessCloud
 
 
 @pytest.mark.parametrize("api", ["RebootInstances", "RebootInstance"])

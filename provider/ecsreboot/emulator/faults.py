@@ -7,7 +7,8 @@ Kinds:
 * ``error``       answer any code with any HTTP status (``InternalError`` 500, ``ServiceUnavailable`` 503);
 * ``latency``     wait ``seconds`` before answering (then answer normally);
 * ``drop_before`` close the connection without answering and without running the action;
-* ``drop_after``  run the action (instances really reboot), then close the connection without answering;
+* ``drop_after``  run the action (instances really reboot), then close the connection without answering,
+                  whether the action succeeded or answered an error (a dry run's DRYRUN.SUCCESS too);
 * ``refused``     refuse the connection: nothing reaches the service, and the client can know it (an
                   in-process transport raises a not-sent error; over HTTP the connection is already
                   accepted, so the server can only close it, which a client sees as ``drop_before``);

@@ -138,7 +138,12 @@ class EmulatorService:
             return Outcome(200, GARBAGE, "text/html;charset=utf-8")
         if decision.fault is not None and kind in ("throttle", "error"):
             raise decision.fault.to_error(req.action)
-        body = responses.dispatch(self.backend, req.action, req.params)
+        try:
+            body = responses.dispatch(self.backend, req.action, req.params)
+        except ApiError:
+            if kind == "drop_after":  # the action ran (and failed); its answer is lost all the same
+                return Outcome(drop=True)
+            raise
         if kind == "drop_after":
             return Outcome(drop=True)
         if kind == "stale":

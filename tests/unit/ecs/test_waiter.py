@@ -12,9 +12,8 @@ from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.errors import Cancelled, Forbidden, Transient, WaitTimeout
 from ecsreboot.ecs import PollSchedule, wait_until_running
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from tests.inprocess import REGION, InProcessCloud, ids
 from tests.recovery import rebooter
-
-from .fakes import FakeEcs, ids
 
 Seen = str | tuple[str, str]  # a Status, or (Status, StartTime)
 
@@ -127,17 +126,18 @@ def test_cancel_interrupts_a_real_sleep_promptly() -> None:
     assert time.monotonic() - start < 1.0
 
 
-def test_against_the_fake_cloud_each_poll_round_is_at_most_ceil_n_over_100_calls() -> None:
+def test_against_the_emulator_each_poll_round_is_at_most_ceil_n_over_100_calls() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(250), stopping=2.0, starting=3.0)
+    ecs = InProcessCloud(ids(250), clock=clock, durations={"Stopping": 2.0, "Starting": 3.0})
     client = ecs.client()
-    reply = [rebooter(client).reboot_instances("cn-test", chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
-                                                                      ids(250)[200:])]
+    reply = [rebooter(client).reboot_instances(REGION, chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
+                                                                   ids(250)[200:])]
     left = [o.instance_id for r in reply for o in r.outcomes if o.current_status == "Stopping"]
+    assert ecs.reboot_counts() == dict.fromkeys(ids(250), 1)
     looks_before = client.stats["DescribeInstances"]  # each reboot call looked at its instances first
     assert looks_before == 3
     progress: list[tuple[int, int]] = []
-    result = wait_until_running(client, "cn-test", ids(250), deadline=clock.monotonic() + 600,
+    result = wait_until_running(client, REGION, ids(250), deadline=clock.monotonic() + 600,
                                 cancel=threading.Event(), clock=clock, left=left,
                                 on_poll=lambda back, total: progress.append((back, total)))
     describes = client.stats["DescribeInstances"] - looks_before

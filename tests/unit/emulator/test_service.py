@@ -112,6 +112,15 @@ def test_drop_after_runs_the_action(service: EmulatorService) -> None:
     assert service.requests()[-1]["status"] is None and service.requests()[-1]["fault"] == "drop_after"
 
 
+def test_drop_after_loses_an_error_answer_too(service: EmulatorService) -> None:
+    iid = ids(service)[0]
+    service.faults.drop_after("RebootInstances", count=2)
+    assert service.handle(reboot(service, iid, DryRun="true")).drop  # DRYRUN.SUCCESS, lost
+    assert service.handle(reboot(service, "i-unknown")).drop  # InvalidInstanceId.NotFound, lost
+    assert service.backend.reboot_counts()[iid] == 0
+    assert [(r["status"], r["fault"]) for r in service.requests()] == [(None, "drop_after")] * 2
+
+
 def test_latency_fault_and_global_latency_add_up(service: EmulatorService, sleeps: Sleeps) -> None:
     service.latency = 0.5
     service.faults.latency(0.25, count=1)
