@@ -34,6 +34,7 @@ from ecsreboot.ecs import (
     RecoverySettings,
     StaticCredentialsProvider,
     TokenBucket,
+    Transport,
 )
 from ecsreboot.emulator import Ecs, EmulatorService, FaultPlan, Verifier, parse_request
 from tests.recovery import rebooter
@@ -106,11 +107,13 @@ class InProcessCloud:
     def close(self) -> None:
         """Nothing to release (the Transport protocol asks for it)."""
 
-    def client(self, *, limiter: TokenBucket | None = None, rand: float = 0.5, **config: object) -> EcsClient:
-        """An EcsClient on this cloud (ClientConfig fields as keywords; ``limiter`` shared if given)."""
+    def client(self, *, limiter: TokenBucket | None = None, rand: float = 0.5, transport: Transport | None = None,
+               **config: object) -> EcsClient:
+        """An EcsClient on this cloud (ClientConfig fields as keywords; ``limiter`` shared if given;
+        ``transport``: one in front of this cloud, that hands requests on to ``send``)."""
         cfg = ClientConfig(region_id=self.region, endpoint=ENDPOINT, **config)  # type: ignore[arg-type]
-        return EcsClient(cfg, StaticCredentialsProvider(Credentials(*ACCESS_KEY)), transport=self, clock=self.clock,
-                         rand=lambda: rand, limiter=limiter)
+        return EcsClient(cfg, StaticCredentialsProvider(Credentials(*ACCESS_KEY)), transport=transport or self,
+                         clock=self.clock, rand=lambda: rand, limiter=limiter)
 
     def rebooter(self, **config: Any) -> Rebooter:
         """A Rebooter over ``client(**config)``; RecoverySettings fields (``stale_window``, ``interval``,

@@ -38,9 +38,8 @@ from random import Random
 from ecsreboot.core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, RoundOptions, RoundResult
 from ecsreboot.ecs import REBOOT_UNCONFIRMED, TokenBucket, run_round
 from ecsreboot.emulator import Fault
-from tests.recovery import rebooter
-
 from tests.inprocess import REGION, InProcessCloud
+from tests.recovery import rebooter
 
 #: a round's timeout, in FakeClock seconds: far beyond any run, so no wait times out -- a timeout is a
 #: (contract-mandated) failure of an instance that did reboot, and a different property

@@ -179,8 +179,8 @@ def test_a_call_the_deadline_leaves_no_time_to_send_is_not_attempted() -> None:
     ecs = InProcessCloud(ids(1), clock=clock)
     client = ecs.client(max_requests_per_second=0.1)
     client.describe_statuses(REGION, ids(1))  # spends the one token: the next is 10 s away
-    reply = rebooter(client).reboot_instances(REGION, ids(1), deadline=clock.monotonic() + 5.0,
-                                    baseline=Baseline({"i-0000": InstanceState("Running", ecs.backend.instance("i-0000").start_time)}))
+    looked = Baseline({"i-0000": InstanceState("Running", ecs.backend.instance("i-0000").start_time)})
+    reply = rebooter(client).reboot_instances(REGION, ids(1), deadline=clock.monotonic() + 5.0, baseline=looked)
     assert ecs.count("RebootInstances") == 0 and clock.slept == []
     assert [o.code for o in reply.outcomes] == [NOT_ATTEMPTED]
     assert "rate limit" in reply.outcomes[0].message
