@@ -222,3 +222,12 @@ def test_a_lost_dry_run_is_simply_retried_without_looking() -> None:
     assert [o.code for o in reply.outcomes] == ["DRYRUN.SUCCESS"] * 2
     assert ecs.count("DescribeInstances") == 0
     assert ecs.count("RebootInstances") == 2
+
+
+def test_a_reply_that_is_no_api_answer_counts_as_lost_and_the_reboot_is_resent_only_after_looking() -> None:
+    ecs = InProcessCloud(ids(1))
+    ecs.faults.garbage("RebootInstances")  # a proxy's 200 page: the call may or may not have reached ECS
+    reply = ecs.rebooter().reboot_instances(REGION, ids(1))
+    assert [a for a, _ in ecs.calls()] == ["DescribeInstances", "RebootInstances", "DescribeInstances",
+                                           "DescribeInstances", "RebootInstances"]
+    assert ecs.rebooted() == {"i-0000": 1} and reply.outcomes[0].ok

@@ -173,3 +173,12 @@ def test_cancel_during_backoff_raises_cancelled() -> None:
 def test_error_hierarchy_classes_match_codes() -> None:
     assert isinstance(api_error("IncorrectInstanceStatus", "m", "r", 403), IncorrectStatus)
     assert isinstance(api_error("Throttling.User", "m", "r", 400), ApiError)
+
+
+def test_a_describe_reply_that_is_no_api_answer_is_retried() -> None:
+    clock = FakeClock()
+    ecs = InProcessCloud(ids(2), clock=clock)
+    ecs.faults.garbage("DescribeInstances")
+    client = ecs.client()
+    assert client.describe_statuses(REGION, ids(2)) == dict.fromkeys(ids(2), "Running")
+    assert client.stats == {"DescribeInstances": 2} and clock.slept == [0.25]
