@@ -8,9 +8,10 @@ signing and parsing. Requests still go through the whole wire path -- signing, p
 signature verification, fault injection, rendering, reply parsing -- so what a test proves is proved of
 the real client against the real emulator code.
 
-Scenarios are set up with the emulator's own knobs (``cloud.backend``: ``set_status``, ``set_stuck``,
-``deny``, ``lock``, ``set_max_page_size``...; ``cloud.faults``: ``throttle``, ``error``, ``refused``,
-``drop_before``, ``drop_after``, ``garbage``, ``stale``, ``latency``), the same ones its admin API serves.
+Scenarios are set up with the emulator's own knobs, the same ones its admin API serves: ``cloud.backend``
+(``set_status``, ``set_stuck``, ``deny``, ``lock``, ``set_max_page_size``...) and ``cloud.faults``
+(``throttle``, ``error``, ``latency``, ``drop_before``, ``drop_after``, or ``add(Fault(kind, ...))`` for
+any kind, such as ``refused``, ``garbage`` and ``stale``).
 """
 
 from __future__ import annotations

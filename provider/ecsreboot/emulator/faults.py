@@ -144,21 +144,6 @@ class FaultPlan:
     ) -> Fault:
         return self.add(Fault("drop_after", action, count, probability))
 
-    def refused(
-        self, action: str | None = None, count: int | None = None, *, probability: float | None = None
-    ) -> Fault:
-        return self.add(Fault("refused", action, count, probability))
-
-    def garbage(
-        self, action: str | None = None, count: int | None = None, *, probability: float | None = None
-    ) -> Fault:
-        return self.add(Fault("garbage", action, count, probability))
-
-    def stale(
-        self, action: str | None = None, count: int | None = None, *, probability: float | None = None
-    ) -> Fault:
-        return self.add(Fault("stale", action, count, probability))
-
     def clear(self) -> None:
         """Remove every fault and re-seed the random draws."""
         with self._lock:

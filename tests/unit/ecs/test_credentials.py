@@ -17,6 +17,7 @@ from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import ConfigError, EcsError
 from ecsreboot.ecs import ChainCredentialsProvider, StaticCredentialsProvider, resolve_credentials
+from ecsreboot.emulator import Fault
 from tests.inprocess import REGION, InProcessCloud, ids
 from tests.recovery import rebooter
 
@@ -206,7 +207,7 @@ def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCa
     ecs.verifier.add_key(*SECRETS)
     ecs.faults.throttle(count=2)
     ecs.faults.error("SignatureDoesNotMatch", 400)
-    ecs.faults.refused(count=18)  # 6 for the describe, 6 for the look before the reboot, 6 for it
+    ecs.faults.add(Fault("refused", count=18))  # 6 for the describe, 6 for the look before the reboot, 6 for it
     client = ecs.client(signature_version=version)
     client._credentials = StaticCredentialsProvider(Credentials(*SECRETS))  # type: ignore[assignment]
     texts = []

@@ -7,6 +7,7 @@ import pytest
 
 from ecsreboot.core.model import RoundOptions
 from ecsreboot.ecs import dry_run, verdict
+from ecsreboot.emulator import Fault
 from tests.inprocess import REGION, InProcessCloud, ids, instance_ids_of
 
 
@@ -49,7 +50,7 @@ def test_a_failing_chunk_is_bisected_until_each_instance_has_its_own_verdict() -
     # refusal (IncorrectInstanceStatus), so only halving finds it
     ecs.backend.set_stuck("i-0077", "Stopping")
     ecs.backend.reboot_instances(REGION, ["i-0077"])
-    ecs.faults.stale("DescribeInstances", probability=1.0)
+    ecs.faults.add(Fault("stale", "DescribeInstances", probability=1.0))
     report = dry_run(ecs.rebooter(), ids(100), _opts())
     assert [o.instance_id for o in report.failures] == ["i-0013"]
     assert report.failures[0].code == "InvalidInstanceId.NotFound"

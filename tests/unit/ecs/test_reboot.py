@@ -13,6 +13,7 @@ from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import IncorrectStatus, TransportError
 from ecsreboot.ecs import NOT_ATTEMPTED, REBOOT_UNCONFIRMED, TRANSPORT_ERROR
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from ecsreboot.emulator import Fault
 from tests.inprocess import REGION, InProcessCloud, ids
 from tests.recovery import rebooter
 
@@ -74,7 +75,7 @@ def test_a_stale_running_window_neither_resends_nor_fails_the_instances() -> Non
     clock = FakeClock()
     ecs = InProcessCloud(ids(3), clock=clock, durations={"Stopping": 2.0, "Starting": 30.0})
     ecs.faults.drop_after("RebootInstances")
-    ecs.faults.stale("DescribeInstances", 2)  # the look before the call and the one right after the loss
+    ecs.faults.add(Fault("stale", "DescribeInstances", 2))  # the look before the call, the one right after the loss
     reply = ecs.rebooter(stale_window=5.0, interval=1.0).reboot_instances(REGION, ids(3))
     assert ecs.count("RebootInstances") == 1
     assert all(o.ok and "reboot confirmed" in o.message and o.current_status == "Starting" for o in reply.outcomes)
@@ -100,7 +101,8 @@ def test_a_resend_refused_as_busy_means_the_first_call_came_late_and_is_confirme
     clock = FakeClock()
     ecs = InProcessCloud(ids(1), clock=clock, durations={"Stopping": 30.0})
     ecs.faults.drop_after("RebootInstance")
-    ecs.faults.stale("DescribeInstances", 3)  # the look before, the look at once, the look past the window: all stale
+    # the look before, the look at once, the look past the window: all stale
+    ecs.faults.add(Fault("stale", "DescribeInstances", 3))
     reply = ecs.rebooter(stale_window=2.0).reboot_instance(REGION, "i-0000")
     assert ecs.rebooted() == {"i-0000": 1} and ecs.count("RebootInstance") == 2
     [outcome] = reply.outcomes
@@ -112,7 +114,7 @@ def test_a_busy_refusal_settles_every_instance_of_an_all_together_or_success_fir
     for mode in ("AllTogether", "SuccessFirst"):
         ecs = InProcessCloud(ids(2), durations={"Stopping": 30.0})
         ecs.faults.drop_after("RebootInstances")
-        ecs.faults.stale("DescribeInstances", 3)
+        ecs.faults.add(Fault("stale", "DescribeInstances", 3))
         reply = ecs.rebooter(stale_window=2.0).reboot_instances(REGION, ids(2), batch_optimization=mode)  # type: ignore[arg-type]
         assert ecs.rebooted() == dict.fromkeys(ids(2), 1), mode
         assert all(o.ok and "re-send was refused" in o.message for o in reply.outcomes), (mode, reply.outcomes)
@@ -226,7 +228,8 @@ def test_a_lost_dry_run_is_simply_retried_without_looking() -> None:
 
 def test_a_reply_that_is_no_api_answer_counts_as_lost_and_the_reboot_is_resent_only_after_looking() -> None:
     ecs = InProcessCloud(ids(1))
-    ecs.faults.garbage("RebootInstances")  # a proxy's 200 page: the call may or may not have reached ECS
+    # a proxy's 200 page: the call may or may not have reached ECS
+    ecs.faults.add(Fault("garbage", "RebootInstances"))
     reply = ecs.rebooter().reboot_instances(REGION, ids(1))
     assert [a for a, _ in ecs.calls()] == ["DescribeInstances", "RebootInstances", "DescribeInstances",
                                            "DescribeInstances", "RebootInstances"]

@@ -18,6 +18,7 @@ from ecsreboot.core.errors import (
     api_error,
 )
 from ecsreboot.ecs import RetryPolicy
+from ecsreboot.emulator import Fault
 from tests.inprocess import REGION, InProcessCloud, ids
 
 POLICY = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=20.0)
@@ -127,7 +128,7 @@ def test_reboot_is_retried_after_throttling_and_refused_connection() -> None:
     clock = FakeClock()
     ecs = InProcessCloud(ids(2), clock=clock)
     ecs.faults.throttle("RebootInstances")
-    ecs.faults.refused("RebootInstances")
+    ecs.faults.add(Fault("refused", "RebootInstances"))
     reply = ecs.rebooter().reboot_instances(REGION, ids(2))
     assert [o.code for o in reply.outcomes] == ["200", "200"]
     assert ecs.reboot_counts() == dict.fromkeys(ids(2), 1)
@@ -178,7 +179,7 @@ def test_error_hierarchy_classes_match_codes() -> None:
 def test_a_describe_reply_that_is_no_api_answer_is_retried() -> None:
     clock = FakeClock()
     ecs = InProcessCloud(ids(2), clock=clock)
-    ecs.faults.garbage("DescribeInstances")
+    ecs.faults.add(Fault("garbage", "DescribeInstances"))
     client = ecs.client()
     assert client.describe_statuses(REGION, ids(2)) == dict.fromkeys(ids(2), "Running")
     assert client.stats == {"DescribeInstances": 2} and clock.slept == [0.25]

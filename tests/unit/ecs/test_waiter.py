@@ -17,6 +17,7 @@ from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.errors import Cancelled, Forbidden, WaitTimeout
 from ecsreboot.ecs import PollSchedule, WaitResult, wait_until_running
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from ecsreboot.emulator import Fault
 from tests.inprocess import REGION, InProcessCloud, ids, instance_ids_of
 from tests.recovery import rebooter
 
@@ -50,7 +51,8 @@ def _baseline(ecs: InProcessCloud, instance_id: str) -> Baseline:
 
 def test_a_first_poll_still_showing_the_old_running_is_not_back() -> None:
     ecs = _rebooted("i-1", stopping=1.5, starting=1.5)
-    ecs.faults.stale("DescribeInstances")  # the first poll: Running; then Stopping, Starting, Running
+    # the first poll shows the old Running; then Stopping, Starting, Running
+    ecs.faults.add(Fault("stale", "DescribeInstances"))
     result = _wait(ecs, ["i-1"])
     assert result.done and result.back == ["i-1"]
     assert result.polls == 4  # not 1: the first Running came before the reboot showed
@@ -163,7 +165,8 @@ def test_against_the_emulator_each_poll_round_is_at_most_ceil_n_over_100_calls()
 def test_a_moved_start_time_is_back_although_no_poll_saw_it_leave_running() -> None:
     """Slow polls (a starved shared rate limit) may miss the whole reboot: StartTime still shows it."""
     ecs = _rebooted("i-1", stopping=0.1, starting=0.1)
-    ecs.faults.stale("DescribeInstances")  # the first poll: the old Running; the second: Running, started anew
+    # the first poll shows the old Running; the second Running, started anew
+    ecs.faults.add(Fault("stale", "DescribeInstances"))
     result = _wait(ecs, ["i-1"], baseline=_baseline(ecs, "i-1"))
     assert result.done and result.back == ["i-1"] and result.polls == 2
     assert [r["fault"] for r in ecs.requests()] == ["stale", None]
@@ -179,7 +182,7 @@ def test_within_the_stale_window_running_is_not_back_for_an_instance_only_the_ca
     """Right after a reboot call the API may still show the old Running (and StartTime): the call's
     "Stopping" then counts only from a poll after the stale window."""
     ecs = _rebooted("i-1")
-    ecs.faults.stale("DescribeInstances", probability=1.0)  # every poll shows the old Running and StartTime
+    ecs.faults.add(Fault("stale", "DescribeInstances", probability=1.0))  # every poll: the old Running, StartTime
     result = _wait(ecs, ["i-1"], left=["i-1"], stale_window=5.0, baseline=_baseline(ecs, "i-1"),
                    schedule=PollSchedule(interval=1.0, factor=1.0))
     assert result.done and result.polls == 6  # polls at 0, 1, 2, 3, 4 s were within the window

@@ -211,7 +211,7 @@ def test_an_emulator_bug_answers_internal_error(service: EmulatorService, monkey
 
 def test_refused_does_not_run_the_action_and_says_nothing_was_delivered(service: EmulatorService) -> None:
     iid = ids(service)[0]
-    service.faults.refused("RebootInstances")
+    service.faults.add(Fault("refused", "RebootInstances"))
     out = service.handle(reboot(service, iid))
     assert out.drop and out.refused
     assert service.backend.reboot_counts()[iid] == 0
@@ -222,7 +222,7 @@ def test_refused_does_not_run_the_action_and_says_nothing_was_delivered(service:
 
 def test_garbage_answers_200_with_no_api_body_and_does_not_run_the_action(service: EmulatorService) -> None:
     iid = ids(service)[0]
-    service.faults.garbage()
+    service.faults.add(Fault("garbage"))
     out = service.handle(reboot(service, iid))
     assert (out.status, out.content_type) == (200, "text/html;charset=utf-8") and out.body.startswith(b"<html>")
     assert service.backend.reboot_counts()[iid] == 0
@@ -235,8 +235,8 @@ def test_stale_describes_show_each_instance_as_before_its_last_reboot_call(servi
     assert isinstance(service.clock, FakeClock)
     service.clock.advance(2.5)  # Starting: a new StartTime
     describe = {"RegionId": REGION, "InstanceIds": json.dumps([rebooted, other]), "Format": "JSON"}
-    service.faults.stale("DescribeInstances", count=1)
-    service.faults.stale("DescribeInstanceStatus", count=1)
+    service.faults.add(Fault("stale", "DescribeInstances", count=1))
+    service.faults.add(Fault("stale", "DescribeInstanceStatus", count=1))
     stale = json.loads(service.handle(v1_request(describe, action="DescribeInstances")).body)["Instances"]["Instance"]
     fresh = json.loads(service.handle(v1_request(describe, action="DescribeInstances")).body)["Instances"]["Instance"]
     assert [(r["Status"], r["StartTime"]) for r in stale] == [("Running", before),
