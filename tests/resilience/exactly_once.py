@@ -7,7 +7,7 @@ window (up to longer than the client allows for), instances started minutes ago 
 cannot decide), concurrent chunks (more than 100 instances), waves, ``SuccessFirst`` and
 ``RebootInstance``, and several resources rebooting at once through one shared limiter, as in one
 plugin process. The real ``EcsClient`` and ``run_round`` talk to the emulator's real service in
-process (tests/resilience/inprocess.py), on one FakeClock.
+process (tests/inprocess.py), on one FakeClock.
 
 After the first round(s) -- the ``pulumi up`` -- the faults are lifted and every resource runs again
 over its ``failed_ids`` -- the next ``up``. The invariants, from the emulator's own reboot counts:
@@ -38,9 +38,8 @@ from random import Random
 from ecsreboot.core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, RoundOptions, RoundResult
 from ecsreboot.ecs import REBOOT_UNCONFIRMED, TokenBucket, run_round
 from ecsreboot.emulator import Fault
+from tests.inprocess import REGION, InProcessCloud
 from tests.recovery import rebooter
-
-from .inprocess import REGION, InProcessCloud
 
 #: a round's timeout, in FakeClock seconds: far beyond any run, so no wait times out -- a timeout is a
 #: (contract-mandated) failure of an instance that did reboot, and a different property

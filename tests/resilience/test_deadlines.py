@@ -9,9 +9,8 @@ import pytest
 
 from ecsreboot.core.model import RoundOptions
 from ecsreboot.ecs import NOT_ATTEMPTED, TokenBucket, run_round
+from tests.inprocess import REGION, InProcessCloud
 from tests.recovery import rebooter
-
-from .inprocess import REGION, InProcessCloud
 
 
 @pytest.mark.parametrize("api", ["RebootInstances", "RebootInstance"])

@@ -46,8 +46,7 @@ _LOOKS = 3
 
 
 class RoundClient(DryRunClient, StatusReader, Protocol):
-    """What a round needs: reboots with recovery and describes (a ``Rebooter`` over an ``EcsClient``; tests pass
-    fakes)."""
+    """What a round needs: reboots with recovery and describes (a ``Rebooter`` over an ``EcsClient``)."""
 
     @property
     def stale_window(self) -> float:

@@ -5,19 +5,25 @@ method      path                      body -> answer
 ==========  ========================  ==================================================================
 GET         /_emulator/instances      ``?region=R`` optional -> ``{"instances": [{instanceId, region,
                                       status, locks, expired, reboots, startTime, privateIpAddress,
-                                      publicIpAddress, eipAddress}]}`` (the truth,
+                                      publicIpAddress, eipAddress, stuckIn, denied}]}`` (the truth,
                                       never the stale view)
-POST        /_emulator/instances      ``{count, region?, status?}`` -> ``{"instanceIds": [...]}``
-POST        /_emulator/status         ``{instanceId, status?, lock?, expired?, startTime?}`` ->
-                                      ``{"instance": {...}}``; ``lock`` is a LockReason (``"security"``)
-                                      or null to clear all locks; ``startTime`` (StartTime, the last
-                                      start) is ``2026-01-02T03:04Z`` or ``2026-01-02T03:04:05Z``
+POST        /_emulator/instances      ``{count | instanceIds, region?, status?}`` -> ``{"instanceIds":
+                                      [...]}``; ``instanceIds`` (``["i-web1", ...]``) names them
+POST        /_emulator/status         ``{instanceId, status?, lock?, expired?, startTime?, stuckIn?,
+                                      denied?}`` -> ``{"instance": {...}}``; ``lock`` is a LockReason
+                                      (``"security"``) or null to clear all locks; ``startTime``
+                                      (StartTime, the last start) is ``2026-01-02T03:04Z`` or
+                                      ``2026-01-02T03:04:05Z``; ``stuckIn`` a transitional status the
+                                      instance stays in once reached (a reboot that hangs), null to
+                                      release it; ``denied``: its reboots answer Forbidden.RAM
 POST        /_emulator/addresses      ``{instanceId, privateIpAddress?, publicIpAddress?, eipAddress?}``
                                       -> ``{"instance": {...}}``: what DescribeInstances reports as
                                       VpcAttributes.PrivateIpAddress, PublicIpAddress and EipAddress
                                       (IPv4; null or "" clears one), e.g. 127.0.0.2 for a test server
 POST        /_emulator/faults         ``{kind, action?, count?, probability?, code?, status?, message?,
-                                      seconds?, retryAfterMs?}`` -> ``{"fault": {...}}``
+                                      seconds?, retryAfterMs?}`` -> ``{"fault": {...}}``; kinds:
+                                      throttle, error, latency, drop_before, drop_after, refused,
+                                      garbage, stale (see ``faults``)
 GET         /_emulator/faults         -> ``{"faults": [...]}`` (those not used up)
 DELETE      /_emulator/faults         -> ``{"ok": true}``
 GET         /_emulator/requests       -> ``{"requests": [{time, at, requestId, action, method, params,
@@ -25,9 +31,11 @@ GET         /_emulator/requests       -> ``{"requests": [{time, at, requestId, a
 GET         /_emulator/reboots        -> ``{"<instance id>": <real reboots>, ...}``
 POST        /_emulator/reset          -> ``{"ok": true}``: initial instances, no faults, empty log
 GET/POST    /_emulator/config         ``{latency?, durations?: {"Stopping": s, "Starting": s},
-                                      staleWindow?}`` -> ``{"latency": s, "durations": {...},
-                                      "staleWindow": s}``; ``staleWindow``: after a reboot call,
-                                      describes show the old Running and StartTime this many seconds
+                                      staleWindow?, maxPageSize?}`` -> ``{"latency": s, "durations":
+                                      {...}, "staleWindow": s, "maxPageSize": n}``; ``staleWindow``:
+                                      after a reboot call, describes show the old Running and StartTime
+                                      this many seconds; ``maxPageSize``: describes answer at most this
+                                      many records a page, whatever was asked (null: as asked)
 ==========  ========================  ==================================================================
 
 Bad input answers 400, an unknown instance 404, each with ``{"error": "<reason>"}``.
@@ -76,7 +84,10 @@ def _list_instances(service: EmulatorService, _: Json, query: dict[str, list[str
 
 
 def _add_instances(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
-    count = int(body.get("count", 1))
+    named = body.get("instanceIds")
+    if named is not None and not (isinstance(named, list) and all(isinstance(i, str) for i in named)):
+        raise ValueError("instanceIds must be a list of instance ids")
+    count: int | list[str] = named if named is not None else int(body.get("count", 1))
     ids = service.backend.add_instances(count, body.get("region") or service.region, body.get("status") or "Running")
     return {"instanceIds": ids}
 
@@ -97,6 +108,10 @@ def _set_status(service: EmulatorService, body: Json, _: dict[str, list[str]]) -
         backend.expire(iid, bool(body["expired"]))
     if "startTime" in body:
         backend.set_start_time(iid, _moment(body["startTime"]))
+    if "stuckIn" in body:
+        backend.set_stuck(iid, body["stuckIn"] or None)
+    if "denied" in body:
+        backend.deny(iid, bool(body["denied"]))
     return {"instance": backend.instance(iid).to_dict()}
 
 
@@ -162,8 +177,11 @@ def _config(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Js
         service.backend.set_durations({str(k): float(v) for k, v in dict(body["durations"]).items()})
     if "staleWindow" in body:
         service.backend.set_stale_window(float(body["staleWindow"]))
+    if "maxPageSize" in body:
+        size = body["maxPageSize"]
+        service.backend.set_max_page_size(None if size is None else int(size))
     return {"latency": service.latency, "durations": service.backend.durations(),
-            "staleWindow": service.backend.stale_window()}
+            "staleWindow": service.backend.stale_window(), "maxPageSize": service.backend.max_page_size()}
 
 
 def _moment(value: Any) -> _dt.datetime:

@@ -21,7 +21,7 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -163,7 +163,7 @@ class ThreadedEmulator:
         self,
         host: str = "127.0.0.1",
         port: int = 0,
-        instances: int = 0,
+        instances: int | Sequence[str] = 0,
         region: str = "cn-hangzhou",
         access_keys: Mapping[str, str] | None = None,
         sts: Iterable[tuple[str, str, str]] = (),
@@ -244,7 +244,10 @@ class ThreadedEmulator:
         """Instance ids of ``region`` (default: the emulator's region), in creation order."""
         return self.backend.instance_ids(region or self.service.region)
 
-    def add_instances(self, count: int, region: str | None = None, status: str = "Running") -> list[str]:
+    def add_instances(
+        self, count: int | Sequence[str], region: str | None = None, status: str = "Running"
+    ) -> list[str]:
+        """``count`` new instances, or instances with the ids listed (see ``Ecs.add_instances``)."""
         return self.backend.add_instances(count, region or self.service.region, status)
 
     def set_addresses(self, instance_id: str, *, private_ip: str | None = None, public_ip: str | None = None,

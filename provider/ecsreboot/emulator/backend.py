@@ -10,7 +10,13 @@ instances started long before the emulator's first request (days, drawn from the
 start -- the moment an instance enters ``Starting`` -- moves it. ``stale_window`` imitates the real
 API right after a reboot call: for that many seconds DescribeInstances/DescribeInstanceStatus keep
 showing the old ``Running`` and the old ``StartTime`` (the reboot calls themselves see the truth,
-so a re-sent reboot is refused with ``IncorrectInstanceStatus``).
+so a re-sent reboot is refused with ``IncorrectInstanceStatus``); ``instance(..., before_reboot=True)``
+gives that old view on demand (the service's ``stale`` fault answers describes with it).
+
+Knobs for scripted scenarios, each on the admin API too: instances with chosen ids
+(``add_instances(["i-a", "i-b"])``), an instance stuck in a transitional status (``set_stuck``: a
+reboot that never completes), an instance the caller's RAM policy does not cover (``deny``: its
+reboots answer ``Forbidden.RAM``), and describes paged smaller than asked (``set_max_page_size``).
 
 Errors are raised as core ``ApiError`` subclasses carrying the documented code and HTTP status of the
 action; the caller (the responses layer) adds the RequestId. Every public method takes the one lock,
@@ -24,7 +30,7 @@ import ipaddress
 import random
 import string
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ecsreboot.core.clock import Clock, SystemClock
@@ -60,6 +66,10 @@ class _Instance:
     #: what describes show until ``stale_until`` (clock.monotonic()): the status and start before a reboot
     stale: tuple[Status, _dt.datetime] | None = None
     stale_until: float = 0.0
+    #: a transitional status the instance stays in once reached (a reboot that never completes), or None
+    stuck: Status | None = None
+    #: reboots of it answer Forbidden.RAM: the caller's RAM policy does not cover this instance
+    denied: bool = False
     #: addresses as DescribeInstances reports them ("" = none): VPC private IP, public IP, EIP
     private_ip: str = ""
     public_ip: str = ""
@@ -81,6 +91,7 @@ class Ecs:
         self._ages = random.Random(f"start-times-{seed}")  # apart from the ids, which stay as they were
         self._by_id: dict[str, _Instance] = {}  # insertion order is the listing order
         self._stale_window = 0.0
+        self._max_page_size: int | None = None
 
     # --- admin ---------------------------------------------------------------------------------
 
@@ -108,6 +119,18 @@ class Ecs:
         with self._lock:
             return self._stale_window
 
+    def set_max_page_size(self, size: int | None) -> None:
+        """Describes answer at most ``size`` records per page, whatever PageSize or MaxResults asked (a
+        service that pages smaller than asked; callers must follow TotalCount or NextToken). None: as asked."""
+        if size is not None and size < 1:
+            raise ValueError(f"maxPageSize must be >= 1 (or null for none), not {size}")
+        with self._lock:
+            self._max_page_size = size
+
+    def max_page_size(self) -> int | None:
+        with self._lock:
+            return self._max_page_size
+
     def set_start_time(self, instance_id: str, moment: _dt.datetime) -> None:
         """Set an instance's StartTime (its last start), e.g. to "a minute ago" for a freshly started one."""
         if moment.tzinfo is None:
@@ -116,16 +139,27 @@ class Ecs:
             self._get(instance_id).started = moment.astimezone(_dt.UTC)
 
     def add_instances(
-        self, count: int, region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING
+        self, count: int | Sequence[str], region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING
     ) -> list[str]:
-        """Create ``count`` instances; ids are ``i-`` + 20 lowercase alnum, deterministic from the seed."""
-        if count < 0:
-            raise ValueError("count must be >= 0")
+        """Create ``count`` instances, ids ``i-`` + 20 lowercase alnum, deterministic from the seed; or, when
+        ``count`` is a list of ids, instances with those ids (each new, and ``i-`` followed by something)."""
         with self._lock:
+            if isinstance(count, int):
+                if count < 0:
+                    raise ValueError("count must be >= 0")
+                # drawn one at a time, each after the one before is added, so no two collide
+                names: Iterable[str] = (self._new_id() for _ in range(count))
+            else:
+                chosen = list(count)
+                seen: set[str] = set()
+                for iid in chosen:
+                    if not iid.startswith("i-") or len(iid) < 3 or iid in self._by_id or iid in seen:
+                        raise ValueError(f"instance ids must be distinct, new and look like i-...: {iid!r}")
+                    seen.add(iid)
+                names = chosen
             now, wall = self._clock.monotonic(), self._clock.utcnow()
             ids = []
-            for _ in range(count):
-                iid = self._new_id()
+            for iid in names:
                 # started 1 to 30 days ago, created up to a year before that
                 started = wall - _dt.timedelta(seconds=self._ages.uniform(86_400, 30 * 86_400))
                 created = started - _dt.timedelta(seconds=self._ages.uniform(0, 365 * 86_400))
@@ -140,6 +174,26 @@ class Ecs:
         with self._lock:
             inst = self._get(instance_id)
             inst.status, inst.since = Status(status), self._clock.monotonic()
+
+    def set_stuck(self, instance_id: str, status: Status | str | None) -> None:
+        """Once the instance reaches ``status`` (Stopping, Starting or Pending) it stays there, as an
+        instance whose reboot hangs; None lets it move on again (from now)."""
+        stuck = None if status is None else Status(status)
+        if stuck is not None and stuck not in _NEXT:
+            raise ValueError(f"an instance can only be stuck in a transitional status, not {stuck.value}")
+        with self._lock:
+            inst = self._get(instance_id)
+            now = self._clock.monotonic()
+            self._advance(inst, now)
+            if stuck is None and inst.stuck is not None and inst.status is inst.stuck:
+                inst.since = now  # the rest of its status counts from the release
+            inst.stuck = stuck
+
+    def deny(self, instance_id: str, denied: bool = True) -> None:
+        """Make reboots (dry runs too) of the instance answer ``Forbidden.RAM``, as when the caller's RAM
+        policy does not cover it; describes still list it."""
+        with self._lock:
+            self._get(instance_id).denied = denied
 
     def lock(self, instance_id: str, reason: str = "security", message: str = "") -> None:
         """Add an OperationLock (``security`` blocks reboots, as on the real service)."""
@@ -181,13 +235,15 @@ class Ecs:
             self._rng = random.Random(self._seed)
             self._ages = random.Random(f"start-times-{self._seed}")
             self._stale_window = 0.0
+            self._max_page_size = None
 
     # --- reads -----------------------------------------------------------------------------------
 
-    def instance(self, instance_id: str) -> InstanceView:
-        """Snapshot of one instance; KeyError if unknown."""
+    def instance(self, instance_id: str, *, before_reboot: bool = False) -> InstanceView:
+        """Snapshot of one instance; KeyError if unknown. ``before_reboot``: its status and StartTime as they
+        were just before its last reboot call (as now when never rebooted): what a lagging describe shows."""
         with self._lock:
-            return self._view(self._get(instance_id), self._clock.monotonic())
+            return self._view(self._get(instance_id), self._clock.monotonic(), before_reboot=before_reboot)
 
     def instances(self, region: str | None = None) -> list[InstanceView]:
         with self._lock:
@@ -256,6 +312,7 @@ class Ecs:
         self, region: str, ids: Sequence[str] | None = None, page_number: int = 1, page_size: int = 10
     ) -> Page:
         """Statuses of the region's instances (only ``ids`` when given; unknown ids are left out)."""
+        page_size = self._capped(page_size)
         return self._page(self._select(region, ids, None), (page_number - 1) * page_size, page_size)
 
     def describe_instances(
@@ -269,11 +326,15 @@ class Ecs:
         next_token: str | None = None,
     ) -> Page:
         """Full records. Paged by PageNumber/PageSize, or by MaxResults + NextToken when either is given."""
-        size = max_results or page_size
+        size, page_size = self._capped(max_results or page_size), self._capped(page_size)
         offset = decode_token(next_token) if next_token else (page_number - 1) * page_size
         return self._page(self._select(region, ids, status), offset, size)
 
     # --- internals ------------------------------------------------------------------------------------
+
+    def _capped(self, size: int) -> int:
+        with self._lock:
+            return size if self._max_page_size is None else min(size, self._max_page_size)
 
     def _new_id(self) -> str:
         while True:
@@ -294,7 +355,7 @@ class Ecs:
     def _advance(self, inst: _Instance, now: float) -> None:
         # Walk forward as many transitions as the elapsed time covers; ``since`` moves by exact
         # durations so that reading often or rarely gives the same answer.
-        while inst.status in _NEXT:
+        while inst.status in _NEXT and inst.status is not inst.stuck:
             duration = self._durations[inst.status.value]
             if now - inst.since < duration:
                 return
@@ -307,6 +368,8 @@ class Ecs:
         """The error code that stops a reboot of ``inst``, in the order the service checks."""
         if inst is None:
             return "InvalidInstanceId.NotFound"
+        if inst.denied:
+            return "Forbidden.RAM"
         self._advance(inst, now)
         if "security" in inst.locks:
             return "InstanceLockedForSecurity"
@@ -318,8 +381,8 @@ class Ecs:
 
     def _reboot(self, inst: _Instance, now: float) -> RebootResult:
         previous = inst.status.value
-        if self._stale_window > 0:
-            inst.stale, inst.stale_until = (inst.status, inst.started), now + self._stale_window
+        # kept whatever the window: ``instance(before_reboot=True)`` shows it too
+        inst.stale, inst.stale_until = (inst.status, inst.started), now + self._stale_window
         inst.status, inst.since = Status.STOPPING, now
         inst.reboots += 1
         return RebootResult(inst.instance_id, "200", "success", previous, inst.status.value)
@@ -332,16 +395,20 @@ class Ecs:
         status = inst.status.value if inst is not None else ""
         return RebootResult(instance_id, problem or "", MESSAGES.get(problem or "", ""), status, status)
 
-    def _view(self, inst: _Instance, now: float, *, observed: bool = False) -> InstanceView:
-        """The instance now; ``observed``: as a describe shows it (the old one within the stale window)."""
+    def _view(
+        self, inst: _Instance, now: float, *, observed: bool = False, before_reboot: bool = False
+    ) -> InstanceView:
+        """The instance now; ``observed``: as a describe shows it (the old one within the stale window);
+        ``before_reboot``: the old one whatever the window."""
         self._advance(inst, now)
         status, started = inst.status, inst.started
-        if observed and inst.stale is not None and now < inst.stale_until:
+        if inst.stale is not None and (before_reboot or (observed and now < inst.stale_until)):
             status, started = inst.stale
         return InstanceView(
             inst.instance_id, inst.region, status.value, tuple(inst.locks.items()),
             inst.expired, inst.reboots, inst.created, inst.since, started,
             inst.private_ip, inst.public_ip, inst.eip,
+            stuck=inst.stuck.value if inst.stuck else "", denied=inst.denied,
         )
 
     def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:

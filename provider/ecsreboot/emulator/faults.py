@@ -7,7 +7,17 @@ Kinds:
 * ``error``       answer any code with any HTTP status (``InternalError`` 500, ``ServiceUnavailable`` 503);
 * ``latency``     wait ``seconds`` before answering (then answer normally);
 * ``drop_before`` close the connection without answering and without running the action;
-* ``drop_after``  run the action (instances really reboot), then close the connection without answering.
+* ``drop_after``  run the action (instances really reboot), then close the connection without answering,
+                  whether the action succeeded or answered an error (a dry run's DRYRUN.SUCCESS too);
+* ``refused``     refuse the connection: nothing reaches the service, and the client can know it (an
+                  in-process transport raises a not-sent error; over HTTP the connection is already
+                  accepted, so the server can only close it, which a client sees as ``drop_before``);
+* ``garbage``     answer HTTP 200 with a body that is no API answer (a proxy's HTML page), without
+                  running the action;
+* ``stale``       run the action, but answer DescribeInstances/DescribeInstanceStatus as they read right
+                  after a reboot call on the real API: every instance as it was before its last reboot
+                  call (the old ``Running`` and ``StartTime``); other actions answer normally. Per request,
+                  where the ``staleWindow`` setting is per second.
 
 Each fault matches one action (or all, with ``action=None``) and applies to the next ``count``
 matching requests (default 1). With ``probability`` each matching request is hit with that
@@ -26,8 +36,8 @@ from typing import Any, Literal
 from ecsreboot.core.errors import ApiError, api_error
 from ecsreboot.core.operations import http_status_of
 
-FaultKind = Literal["throttle", "error", "latency", "drop_before", "drop_after"]
-KINDS: tuple[str, ...] = ("throttle", "error", "latency", "drop_before", "drop_after")
+FaultKind = Literal["throttle", "error", "latency", "drop_before", "drop_after", "refused", "garbage", "stale"]
+KINDS: tuple[str, ...] = ("throttle", "error", "latency", "drop_before", "drop_after", "refused", "garbage", "stale")
 
 _MESSAGES = {
     "Throttling": "Request was denied due to request throttling.",

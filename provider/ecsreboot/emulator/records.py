@@ -19,6 +19,7 @@ MESSAGES: Mapping[str, str] = {
     "InstanceLockedForSecurity": "The specified operation is denied as your instance is locked for security reasons.",
     "InstanceExpiredOrInArrears": "The specified operation is denied as your prepay instance is expired "
     "(prepay mode) or in arrears (afterpay mode).",
+    "Forbidden.RAM": "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
     "DRYRUN.SUCCESS": "This request is a dryrun request with successful result.",
     "DryRunOperation": "Request validation has been passed with DryRun flag set.",
 }
@@ -41,6 +42,10 @@ class InstanceView:
     private_ip: str = ""
     public_ip: str = ""
     eip: str = ""
+    #: the transitional status it stays in once reached ("" when none: see ``Ecs.set_stuck``)
+    stuck: str = ""
+    #: reboots answer Forbidden.RAM (``Ecs.deny``)
+    denied: bool = False
 
     @property
     def start_time(self) -> str:
@@ -60,6 +65,8 @@ class InstanceView:
             "privateIpAddress": self.private_ip,
             "publicIpAddress": self.public_ip,
             "eipAddress": self.eip,
+            "stuckIn": self.stuck or None,
+            "denied": self.denied,
         }
 
 

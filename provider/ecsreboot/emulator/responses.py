@@ -114,5 +114,18 @@ def instance_record(view: InstanceView) -> Body:
     }
 
 
+def as_before_reboots(backend: Ecs, action: str, body: Body) -> Body:
+    """A describe's answer as the real API gives it right after reboot calls: each instance as it was
+    before its last reboot call (``Ecs.instance(before_reboot=True)``). Other actions' answers unchanged."""
+    if action == "DescribeInstances":
+        records = body["Instances"]["Instance"]
+        body["Instances"]["Instance"] = [instance_record(backend.instance(r["InstanceId"], before_reboot=True))
+                                         for r in records]
+    elif action == "DescribeInstanceStatus":
+        for record in body["InstanceStatuses"]["InstanceStatus"]:
+            record["Status"] = backend.instance(record["InstanceId"], before_reboot=True).status
+    return body
+
+
 def _paging(page: Page) -> Body:
     return {"TotalCount": page.total, "PageNumber": page.page_number, "PageSize": page.page_size}

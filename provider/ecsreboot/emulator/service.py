@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,20 +31,27 @@ REDACTED = "<redacted>"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to send back. ``drop`` means: close the connection without answering."""
+    """What to send back. ``drop`` means: close the connection without answering; ``refused`` (always with
+    ``drop``) that the request is to count as never delivered (an in-process transport raises a not-sent
+    error; the HTTP server, which has already accepted the connection, can only drop it)."""
 
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json;charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    refused: bool = False
     #: the error code of an error answer
     code: str | None = None
 
 
+#: what a ``garbage`` fault answers: a page from something in between, not the API
+GARBAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
 @dataclass
 class _Defaults:
-    instances: int
+    instances: int | Sequence[str]
     region: str
     durations: dict[str, float]
     latency: float
@@ -61,7 +68,7 @@ class EmulatorService:
         faults: FaultPlan,
         clock: Clock,
         *,
-        instances: int = 0,
+        instances: int | Sequence[str] = 0,
         region: str = "cn-hangzhou",
         latency: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -124,14 +131,23 @@ class EmulatorService:
     def _run(self, req: WireRequest, decision: Decision, request_id: str, fmt: str) -> Outcome:
         if decision.delay > 0:
             self._sleep(decision.delay)
-        fault = decision.fault
-        if fault is not None and fault.kind == "drop_before":
+        kind = decision.kind
+        if kind in ("drop_before", "refused"):
+            return Outcome(drop=True, refused=kind == "refused")
+        if kind == "garbage":
+            return Outcome(200, GARBAGE, "text/html;charset=utf-8")
+        if decision.fault is not None and kind in ("throttle", "error"):
+            raise decision.fault.to_error(req.action)
+        try:
+            body = responses.dispatch(self.backend, req.action, req.params)
+        except ApiError:
+            if kind == "drop_after":  # the action ran (and failed); its answer is lost all the same
+                return Outcome(drop=True)
+            raise
+        if kind == "drop_after":
             return Outcome(drop=True)
-        if fault is not None and fault.kind in ("throttle", "error"):
-            raise fault.to_error(req.action)
-        body = responses.dispatch(self.backend, req.action, req.params)
-        if fault is not None and fault.kind == "drop_after":
-            return Outcome(drop=True)
+        if kind == "stale":
+            body = responses.as_before_reboots(self.backend, req.action, body)
         data, content_type = render(f"{req.action}Response", {"RequestId": request_id, **body}, fmt)
         return Outcome(200, data, content_type, {"x-acs-request-id": request_id})
 

@@ -8,21 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import Cancelled, InvalidParameter
-from ecsreboot.ecs import HttpRequest, HttpResponse
-
-from .fakes import FakeEcs, ids
+from tests.inprocess import ENDPOINT, REGION, InProcessCloud, ids
 
 
-def _describes(ecs: FakeEcs) -> list[dict[str, str]]:
-    return [p for a, p in ecs.calls if a == "DescribeInstances"]
+def _describes(ecs: InProcessCloud) -> list[dict[str, str]]:
+    return [p for a, p in ecs.calls() if a == "DescribeInstances"]
 
 
 def test_250_ids_take_three_describe_calls_of_at_most_100_with_page_size_100() -> None:
-    ecs = FakeEcs(FakeClock(), ids(250))
+    ecs = InProcessCloud(ids(250))
     client = ecs.client()
-    statuses = client.describe_statuses("cn-test", ids(250))
+    statuses = client.describe_statuses(REGION, ids(250))
     assert statuses == dict.fromkeys(ids(250), "Running")
     calls = _describes(ecs)
     assert len(calls) == 3
@@ -32,43 +29,45 @@ def test_250_ids_take_three_describe_calls_of_at_most_100_with_page_size_100() -
 
 
 def test_pages_are_followed_while_total_count_says_more_exist() -> None:
-    ecs = FakeEcs(FakeClock(), ids(95), page_size_cap=40)  # a server that pages smaller than asked
-    statuses = ecs.client().describe_statuses("cn-test", ids(95))
+    ecs = InProcessCloud(ids(95))
+    ecs.backend.set_max_page_size(40)  # a server that pages smaller than asked
+    statuses = ecs.client().describe_statuses(REGION, ids(95))
     assert len(statuses) == 95
     assert [c["PageNumber"] for c in _describes(ecs)] == ["1", "2", "3"]
 
 
 def test_unknown_ids_are_absent_not_running() -> None:
-    ecs = FakeEcs(FakeClock(), ids(2))
-    statuses = ecs.client().describe_statuses("cn-test", [*ids(2), "i-gone"])
+    ecs = InProcessCloud(ids(2))
+    statuses = ecs.client().describe_statuses(REGION, [*ids(2), "i-gone"])
     assert "i-gone" not in statuses
     assert len(_describes(ecs)) == 1
 
 
 def test_duplicate_and_empty_id_lists() -> None:
-    ecs = FakeEcs(FakeClock(), ids(2))
+    ecs = InProcessCloud(ids(2))
     client = ecs.client()
-    assert client.describe_statuses("cn-test", []) == {}
-    assert client.describe_statuses("cn-test", ids(2) + ids(2)) == dict.fromkeys(ids(2), "Running")
+    assert client.describe_statuses(REGION, []) == {}
+    assert client.describe_statuses(REGION, ids(2) + ids(2)) == dict.fromkeys(ids(2), "Running")
     assert client.stats == {"DescribeInstances": 1}
 
 
 def test_call_rejects_bad_input_before_sending() -> None:
-    ecs = FakeEcs(FakeClock(), ids(1))
+    ecs = InProcessCloud(ids(1))
     client = ecs.client()
     with pytest.raises(InvalidParameter, match="TooManyInstanceIds"):
         client.call("RebootInstances", {"RegionId": "r", "InstanceId": ids(101)})
     with pytest.raises(InvalidParameter, match=r"InvalidAction\.NotFound"):
         client.call("StopInstances", {})
-    assert ecs.calls == []
+    assert ecs.sent == [] and ecs.calls() == []
 
 
 def test_v1_and_v3_requests_name_the_action() -> None:
     for version in ("v1", "v3"):
-        ecs = FakeEcs(FakeClock(), ids(1))
-        ecs.client(signature_version=version).describe_statuses("cn-test", ids(1))
-        request = ecs.requests[0]
-        assert request.url.startswith("http://fake.test:1/?")
+        ecs = InProcessCloud(ids(1))
+        ecs.client(signature_version=version).describe_statuses(REGION, ids(1))
+        request = ecs.sent[0]
+        assert request.url.startswith(f"{ENDPOINT}/?")
+        assert ecs.requests()[0]["signatureVersion"] == version  # and the emulator verified that signature
         if version == "v1":
             assert "Action=DescribeInstances" in request.url and "Signature=" in request.url
         else:
@@ -77,27 +76,27 @@ def test_v1_and_v3_requests_name_the_action() -> None:
 
 
 def test_stats_count_every_request_across_threads() -> None:
-    ecs = FakeEcs(FakeClock(), ids(10))
+    ecs = InProcessCloud(ids(10))
     client = ecs.client()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: client.describe_statuses("cn-test", ids(10)), range(40)))
+        list(pool.map(lambda _: client.describe_statuses(REGION, ids(10)), range(40)))
     assert client.stats == {"DescribeInstances": 40}
-    assert len(set(r.headers["x-acs-signature-nonce"] for r in ecs.requests)) == 40
+    assert len(set(r.headers["x-acs-signature-nonce"] for r in ecs.sent)) == 40
+    assert {r["status"] for r in ecs.requests()} == {200}  # no nonce reused, every signature good
 
 
 def test_describe_returns_promptly_when_cancelled_while_a_call_hangs() -> None:
     release = threading.Event()
 
-    def hang(request: HttpRequest) -> HttpResponse:
-        release.wait(10)
-        return HttpResponse(200, {}, b'{"RequestId":"R","Instances":{"Instance":[]},"TotalCount":0}')
+    def hang(seconds: float) -> None:  # the service's latency waits for real here, until released
+        release.wait(seconds)
 
-    ecs = FakeEcs(FakeClock(), ids(1))
+    ecs = InProcessCloud(ids(1), sleep=hang)
+    ecs.faults.latency(10.0, "DescribeInstances")
     client = ecs.client()
-    client._transport = type(client._transport)(hang)  # type: ignore[call-arg]
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     with pytest.raises(Cancelled):
-        client.describe_statuses("cn-test", ids(1), cancel=cancel)
+        client.describe_statuses(REGION, ids(1), cancel=cancel)
     release.set()
     client.close()

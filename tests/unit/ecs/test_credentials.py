@@ -17,9 +17,9 @@ from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import ConfigError, EcsError
 from ecsreboot.ecs import ChainCredentialsProvider, StaticCredentialsProvider, resolve_credentials
+from ecsreboot.emulator import Fault
+from tests.inprocess import REGION, InProcessCloud, ids
 from tests.recovery import rebooter
-
-from .fakes import FakeEcs, Fault, ids
 
 ALIBABA = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "AK-alibaba", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SK-alibaba"}
 ALICLOUD = {"ALICLOUD_ACCESS_KEY": "AK-alicloud", "ALICLOUD_SECRET_KEY": "SK-alicloud"}
@@ -173,14 +173,17 @@ def test_nothing_found_says_what_to_set(tmp_path: Path) -> None:
 
 def test_a_client_uses_fresh_credentials_for_each_request() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    for key in (("AK-1", "SK-1", "T-1"), ("AK-2", "SK-2", "T-2")):
+        ecs.verifier.add_key(*key)
     chain = FakeChain(("AK-1", "SK-1", "T-1"), ("AK-2", "SK-2", "T-2"))
     client = ecs.client()
     client._credentials = ChainCredentialsProvider(lambda: chain)  # type: ignore[assignment]
-    client.describe_statuses("cn-test", ids(1))
-    client.describe_statuses("cn-test", ids(1))
-    tokens = [r.headers["x-acs-security-token"] for r in ecs.requests]
+    client.describe_statuses(REGION, ids(1))
+    client.describe_statuses(REGION, ids(1))
+    tokens = [r.headers["x-acs-security-token"] for r in ecs.sent]
     assert tokens == ["T-1", "T-2"]
+    assert [r["status"] for r in ecs.requests()] == [200, 200]  # each signed with the key its token belongs to
 
 
 # --- secrets never leak ------------------------------------------------------------------------
@@ -200,22 +203,25 @@ def test_reprs_and_strs_show_no_secret() -> None:
 @pytest.mark.parametrize("version", ["v1", "v3"])
 def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCaptureFixture, version: str) -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults += [Fault("throttle", count=2), Fault("error", code="SignatureDoesNotMatch", status=400),
-                   Fault("refused", count=18)]  # 6 for the describe, 6 for the look before the reboot, 6 for it
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.verifier.add_key(*SECRETS)
+    ecs.faults.throttle(count=2)
+    ecs.faults.error("SignatureDoesNotMatch", 400)
+    ecs.faults.add(Fault("refused", count=18))  # 6 for the describe, 6 for the look before the reboot, 6 for it
     client = ecs.client(signature_version=version)
     client._credentials = StaticCredentialsProvider(Credentials(*SECRETS))  # type: ignore[assignment]
     texts = []
     with caplog.at_level(logging.DEBUG, logger="ecsreboot"):
         for _ in range(2):
             with pytest.raises(EcsError) as caught:
-                client.describe_statuses("cn-test", ids(1))
+                client.describe_statuses(REGION, ids(1))
             texts += [str(caught.value), repr(caught.value)]
-        reply = rebooter(client).reboot_instances("cn-test", ids(1))
+        reply = rebooter(client).reboot_instances(REGION, ids(1))
     texts += [repr(reply), caplog.text]
     assert "SignatureDoesNotMatch" in texts[0] and "cannot connect" in texts[2]
     assert reply.outcomes[0].code == "TransportError"
-    assert all(secret in ecs.requests[0].url + str(ecs.requests[0].headers) for secret in SECRETS[::2])
+    assert all(secret in ecs.sent[0].url + str(ecs.sent[0].headers) for secret in SECRETS[::2])
+    assert len(ecs.requests()) == 21 and not ecs.faults.active()  # every scripted answer was given
     for text in texts:
         for secret in SECRETS:
             assert secret not in text

@@ -9,11 +9,9 @@ import time
 import pytest
 
 from ecsreboot.core.clock import FakeClock, SystemClock
-from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import Cancelled, DeadlineExceeded, EcsError
-from ecsreboot.ecs import ClientConfig, EcsClient, FakeTransport, HttpRequest, StaticCredentialsProvider, TokenBucket
-
-from .fakes import FakeEcs, Fault, ids
+from ecsreboot.ecs import TokenBucket
+from tests.inprocess import REGION, InProcessCloud, ids
 
 
 def _max_in_window(stamps: list[float], window: float) -> int:
@@ -92,33 +90,23 @@ def test_real_clock_rate_is_held() -> None:
 
 def test_two_clients_sharing_one_limiter_share_the_rate() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(5))
-    stamps: list[float] = []
-
-    def handler(request: HttpRequest):  # type: ignore[no-untyped-def]
-        stamps.append(clock.monotonic())
-        return ecs.handle(request)
-
+    ecs = InProcessCloud(ids(5), clock=clock)
     limiter = TokenBucket(4.0, clock=clock)
-    clients = [
-        EcsClient(ClientConfig("cn-test", endpoint="http://fake.test:1"),
-                  StaticCredentialsProvider(Credentials("k", "s")), transport=FakeTransport(handler),
-                  clock=clock, limiter=limiter)
-        for _ in range(2)
-    ]
+    clients = [ecs.client(limiter=limiter) for _ in range(2)]
     for _ in range(6):
         for client in clients:
-            client.describe_statuses("cn-test", ids(5))
-    assert len(stamps) == 12
+            client.describe_statuses(REGION, ids(5))
+    stamps = [r["at"] for r in ecs.requests()]  # when each request reached the emulator
+    assert len(stamps) == 12 and {r["status"] for r in ecs.requests()} == {200}
     assert _max_in_window(stamps, 1.0) <= 4
 
 
 def test_config_rate_builds_a_limiter() -> None:
     clock = FakeClock()
-    client = FakeEcs(clock, ids(1)).client(max_requests_per_second=2.0)
+    client = InProcessCloud(ids(1), clock=clock).client(max_requests_per_second=2.0)
     assert client.limiter is not None and client.limiter.rate == 2.0
     for _ in range(3):
-        client.describe_statuses("cn-test", ids(1))
+        client.describe_statuses(REGION, ids(1))
     assert clock.monotonic() - 1000.0 == pytest.approx(1.0)
 
 
@@ -152,13 +140,13 @@ def test_a_token_due_after_the_deadline_is_not_waited_for_and_not_taken() -> Non
 def test_deadlines_bound_every_wait_of_a_call_rate_limit_retry_after_and_backoff() -> None:
     """Issue 9: Creates returned up to 28 s after their timeout. No wait of a call may pass its deadline."""
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("throttle", "DescribeInstances", count=10, retry_after_ms=8000))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.throttle("DescribeInstances", count=10, retry_after_ms=8000)
     client = ecs.client(max_requests_per_second=0.5)
     deadline = clock.monotonic() + 7.0
     with pytest.raises(EcsError):
-        client.describe_statuses("cn-test", ids(1), deadline=deadline)
+        client.describe_statuses(REGION, ids(1), deadline=deadline)
     assert clock.monotonic() <= deadline  # the 8 s Retry-After was not waited for
     with pytest.raises(DeadlineExceeded):
-        client.describe_statuses("cn-test", ids(1), deadline=clock.monotonic() + 1.0)  # next token in 2 s
+        client.describe_statuses(REGION, ids(1), deadline=clock.monotonic() + 1.0)  # next token in 2 s
     assert clock.monotonic() <= deadline

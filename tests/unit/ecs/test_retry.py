@@ -18,8 +18,8 @@ from ecsreboot.core.errors import (
     api_error,
 )
 from ecsreboot.ecs import RetryPolicy
-
-from .fakes import FakeEcs, Fault, ids
+from ecsreboot.emulator import Fault
+from tests.inprocess import REGION, InProcessCloud, ids
 
 POLICY = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=20.0)
 
@@ -84,90 +84,102 @@ def test_retry_after_header_is_a_floor_and_is_capped() -> None:
 
 def test_client_retries_throttling_then_succeeds_with_backoff_sleeps() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(3))
-    ecs.faults.append(Fault("throttle", "DescribeInstances", count=2))
+    ecs = InProcessCloud(ids(3), clock=clock)
+    ecs.faults.throttle("DescribeInstances", count=2)
     client = ecs.client()
-    assert client.describe_statuses("cn-test", ids(3)) == dict.fromkeys(ids(3), "Running")
+    assert client.describe_statuses(REGION, ids(3)) == dict.fromkeys(ids(3), "Running")
     assert client.stats == {"DescribeInstances": 3}
     assert clock.slept == [0.25, 0.5]  # rand=0.5 * 0.5 * 2**n
 
 
 def test_client_honours_retry_after_milliseconds() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("throttle", "DescribeInstances", retry_after_ms=2500))
-    ecs.client().describe_statuses("cn-test", ids(1))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.throttle("DescribeInstances", retry_after_ms=2500)
+    ecs.client().describe_statuses(REGION, ids(1))
     assert clock.slept == [2.5]
 
 
 def test_client_gives_up_after_max_retries_with_the_api_error() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("error", "DescribeInstances", count=100, code="ServiceUnavailable", status=503))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.error("ServiceUnavailable", 503, "DescribeInstances", count=100)
     client = ecs.client(max_retries=3)
     with pytest.raises(Transient) as caught:
-        client.describe_statuses("cn-test", ids(1))
+        client.describe_statuses(REGION, ids(1))
     assert client.stats == {"DescribeInstances": 4}
     assert caught.value.code == "ServiceUnavailable"
-    assert "RequestId: REQ-" in str(caught.value)
+    assert f"RequestId: {ecs.requests()[-1]['requestId']}" in str(caught.value)  # the last answer's
     assert len(clock.slept) == 3
 
 
 def test_non_retryable_answer_is_raised_at_once() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("error", "DescribeInstances", code="SignatureDoesNotMatch", status=400))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.error("SignatureDoesNotMatch", 400, "DescribeInstances")
     client = ecs.client()
     with pytest.raises(AuthFailure):
-        client.describe_statuses("cn-test", ids(1))
+        client.describe_statuses(REGION, ids(1))
     assert client.stats == {"DescribeInstances": 1}
     assert clock.slept == []
 
 
 def test_reboot_is_retried_after_throttling_and_refused_connection() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(2))
-    ecs.faults += [Fault("throttle", "RebootInstances"), Fault("refused", "RebootInstances")]
-    reply = ecs.rebooter().reboot_instances("cn-test", ids(2))
+    ecs = InProcessCloud(ids(2), clock=clock)
+    ecs.faults.throttle("RebootInstances")
+    ecs.faults.add(Fault("refused", "RebootInstances"))
+    reply = ecs.rebooter().reboot_instances(REGION, ids(2))
     assert [o.code for o in reply.outcomes] == ["200", "200"]
-    assert ecs.reboots == dict.fromkeys(ids(2), 1)
-    assert [a for a, _ in ecs.calls] == ["DescribeInstances"] + ["RebootInstances"] * 3  # a look, then the reboot
+    assert ecs.reboot_counts() == dict.fromkeys(ids(2), 1)
+    assert [a for a, _ in ecs.calls()] == ["DescribeInstances"] + ["RebootInstances"] * 3  # a look, then the reboot
+    assert [r["fault"] for r in ecs.requests()] == [None, "throttle", "refused", None]
 
 
 def test_a_retry_is_signed_afresh() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("throttle", "DescribeInstances", retry_after_ms=2000))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.throttle("DescribeInstances", retry_after_ms=2000)
     nonces = iter(["n1", "n2"])
     client = ecs.client()
     client._nonce = lambda: next(nonces)  # type: ignore[method-assign]
-    client.describe_statuses("cn-test", ids(1))
-    first, second = ecs.requests
+    client.describe_statuses(REGION, ids(1))
+    first, second = ecs.sent
     assert first.headers["x-acs-signature-nonce"] == "n1"
     assert second.headers["x-acs-signature-nonce"] == "n2"
     assert first.headers["x-acs-date"] != second.headers["x-acs-date"]  # the clock moved while backing off
     assert first.headers["Authorization"] != second.headers["Authorization"]
+    assert [r["status"] for r in ecs.requests()] == [400, 200]  # the emulator verified both signatures
 
 
 def test_retry_sleep_stops_at_the_deadline() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("throttle", "DescribeInstances", retry_after_ms=30_000))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.throttle("DescribeInstances", retry_after_ms=30_000)
     with pytest.raises(Throttled):
-        ecs.client().describe_statuses("cn-test", ids(1), deadline=clock.monotonic() + 10)
+        ecs.client().describe_statuses(REGION, ids(1), deadline=clock.monotonic() + 10)
     assert clock.slept == []
 
 
 def test_cancel_during_backoff_raises_cancelled() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(1))
-    ecs.faults.append(Fault("throttle", "DescribeInstances"))
+    ecs = InProcessCloud(ids(1), clock=clock)
+    ecs.faults.throttle("DescribeInstances")
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        ecs.client().call("DescribeInstances", {"RegionId": "cn-test", "InstanceIds": ids(1)}, cancel=cancel)
+        ecs.client().call("DescribeInstances", {"RegionId": REGION, "InstanceIds": ids(1)}, cancel=cancel)
 
 
 def test_error_hierarchy_classes_match_codes() -> None:
     assert isinstance(api_error("IncorrectInstanceStatus", "m", "r", 403), IncorrectStatus)
     assert isinstance(api_error("Throttling.User", "m", "r", 400), ApiError)
+
+
+def test_a_describe_reply_that_is_no_api_answer_is_retried() -> None:
+    clock = FakeClock()
+    ecs = InProcessCloud(ids(2), clock=clock)
+    ecs.faults.add(Fault("garbage", "DescribeInstances"))
+    client = ecs.client()
+    assert client.describe_statuses(REGION, ids(2)) == dict.fromkeys(ids(2), "Running")
+    assert client.stats == {"DescribeInstances": 2} and clock.slept == [0.25]

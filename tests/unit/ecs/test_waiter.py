@@ -1,62 +1,72 @@
-"""The waiter: not fooled by the old Running, reports missing ids, backs off, honours deadline and cancel."""
+"""The waiter: not fooled by the old Running, reports missing ids, backs off, honours deadline and cancel.
+
+It polls the in-process emulator through the real client. Default polls come at 0, 1, 2.2, 3.64 s; a
+``stale`` fault makes a describe show the instance as before its reboot call, as the real API does for a
+moment.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from ecsreboot.core.clock import FakeClock, SystemClock
-from ecsreboot.core.errors import Cancelled, Forbidden, Transient, WaitTimeout
-from ecsreboot.ecs import PollSchedule, wait_until_running
+from ecsreboot.core.errors import Cancelled, Forbidden, WaitTimeout
+from ecsreboot.ecs import PollSchedule, WaitResult, wait_until_running
 from ecsreboot.ecs.evidence import Baseline, InstanceState
+from ecsreboot.emulator import Fault
+from tests.inprocess import REGION, InProcessCloud, ids, instance_ids_of
 from tests.recovery import rebooter
 
-from .fakes import FakeEcs, ids
 
-Seen = str | tuple[str, str]  # a Status, or (Status, StartTime)
-
-
-class Scripted:
-    """describe_states answering from a script: one dict per poll (the last repeats)."""
-
-    def __init__(self, *polls: dict[str, Seen] | Exception) -> None:
-        self.polls = list(polls)
-        self.asked: list[list[str]] = []
-
-    def describe_states(self, region_id: str, instance_ids: Sequence[str], *, cancel: threading.Event | None = None,
-                        deadline: float | None = None) -> dict[str, InstanceState]:
-        self.asked.append(list(instance_ids))
-        answer = self.polls[min(len(self.asked), len(self.polls)) - 1]
-        if isinstance(answer, Exception):
-            raise answer
-        return {i: InstanceState(*((s,) if isinstance(s, str) else s)) for i, s in answer.items() if i in instance_ids}
+def _cloud(*instance_ids: str, stopping: float = 2.0, starting: float = 3.0) -> InProcessCloud:
+    return InProcessCloud(list(instance_ids), durations={"Stopping": stopping, "Starting": starting})
 
 
-def _wait(reader: object, instance_ids: list[str], clock: FakeClock, **kw: object):  # type: ignore[no-untyped-def]
-    args: dict[str, object] = {"deadline": clock.monotonic() + 600, "cancel": threading.Event(), "clock": clock, **kw}
-    return wait_until_running(reader, "cn-test", instance_ids, **args)  # type: ignore[arg-type]
+def _rebooted(*instance_ids: str, stopping: float = 2.0, starting: float = 3.0) -> InProcessCloud:
+    """A cloud whose instances have just been rebooted (by someone else: the wait starts now)."""
+    ecs = _cloud(*instance_ids, stopping=stopping, starting=starting)
+    ecs.backend.reboot_instances(REGION, instance_ids)
+    return ecs
+
+
+def _wait(ecs: InProcessCloud, instance_ids: list[str], **kw: Any) -> WaitResult:
+    args: dict[str, Any] = {"deadline": ecs.clock.monotonic() + 600, "cancel": threading.Event(),
+                            "clock": ecs.clock, **kw}
+    return wait_until_running(ecs.client(max_retries=0), REGION, instance_ids, **args)
+
+
+def _asked(ecs: InProcessCloud) -> list[list[str]]:
+    return [instance_ids_of(p) for a, p in ecs.calls() if a == "DescribeInstances"]
+
+
+def _baseline(ecs: InProcessCloud, instance_id: str) -> Baseline:
+    """The look before the reboot call: Running, with the StartTime the instance had before it."""
+    return Baseline({instance_id: InstanceState("Running", ecs.backend.instance(instance_id, before_reboot=True)
+                                                .start_time)}, ecs.clock.utcnow())
 
 
 def test_a_first_poll_still_showing_the_old_running_is_not_back() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": "Running"}, {"i-1": "Stopping"}, {"i-1": "Starting"}, {"i-1": "Running"})
-    result = _wait(reader, ["i-1"], clock)
+    ecs = _rebooted("i-1", stopping=1.5, starting=1.5)
+    # the first poll shows the old Running; then Stopping, Starting, Running
+    ecs.faults.add(Fault("stale", "DescribeInstances"))
+    result = _wait(ecs, ["i-1"])
     assert result.done and result.back == ["i-1"]
     assert result.polls == 4  # not 1: the first Running came before the reboot showed
 
 
 def test_an_instance_the_reboot_call_reported_leaving_running_is_back_at_the_first_running() -> None:
-    clock = FakeClock()
-    result = _wait(Scripted({"i-1": "Running"}), ["i-1"], clock, left=["i-1"])
+    ecs = _cloud("i-1")
+    result = _wait(ecs, ["i-1"], left=["i-1"])
     assert result.done and result.polls == 1
 
 
 def test_never_seen_leaving_running_times_out_instead_of_counting_as_back() -> None:
-    clock = FakeClock()
-    result = _wait(Scripted({"i-1": "Running"}), ["i-1"], clock, deadline=clock.monotonic() + 30)
+    ecs = _cloud("i-1")
+    result = _wait(ecs, ["i-1"], deadline=ecs.clock.monotonic() + 30)
     assert result.timed_out and result.pending == ["i-1"] and result.back == []
     with pytest.raises(WaitTimeout) as caught:
         result.raise_for_status()
@@ -64,27 +74,27 @@ def test_never_seen_leaving_running_times_out_instead_of_counting_as_back() -> N
 
 
 def test_poll_interval_backs_off_and_is_capped() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": "Stopping"})
-    _wait(reader, ["i-1"], clock, deadline=clock.monotonic() + 60,
+    ecs = _rebooted("i-1")
+    ecs.backend.set_stuck("i-1", "Stopping")
+    _wait(ecs, ["i-1"], deadline=ecs.clock.monotonic() + 60,
           schedule=PollSchedule(interval=1.0, factor=1.5, max_interval=10.0))
-    assert clock.slept[:6] == pytest.approx([1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375])
-    assert max(clock.slept) == 10.0
-    assert sum(clock.slept) == pytest.approx(60.0)  # the last sleep is cut to the deadline
+    slept = ecs.clock.slept
+    assert slept[:6] == pytest.approx([1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375])
+    assert max(slept) == 10.0
+    assert sum(slept) == pytest.approx(60.0)  # the last sleep is cut to the deadline
 
 
 def test_only_pending_instances_are_polled_again() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": "Running", "i-2": "Stopping"}, {"i-2": "Running"})
-    result = _wait(reader, ["i-1", "i-2"], clock, left=["i-1", "i-2"])
-    assert reader.asked == [["i-1", "i-2"], ["i-2"]]
+    ecs = _cloud("i-1", "i-2", stopping=0.5, starting=0.4)
+    ecs.backend.reboot_instances(REGION, ["i-2"])  # Stopping at the first poll, Running at the second
+    result = _wait(ecs, ["i-1", "i-2"], left=["i-1", "i-2"])
+    assert _asked(ecs) == [["i-1", "i-2"], ["i-2"]]
     assert result.back == ["i-1", "i-2"]
 
 
 def test_ids_missing_from_replies_are_reported_not_taken_as_running() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": "Stopping"}, {"i-1": "Running"})
-    result = _wait(reader, ["i-1", "i-gone"], clock, schedule=PollSchedule(missing_polls=3))
+    ecs = _rebooted("i-1", stopping=0.5, starting=0.4)
+    result = _wait(ecs, ["i-1", "i-gone"], schedule=PollSchedule(missing_polls=3))
     assert result.back == ["i-1"] and result.missing == ["i-gone"]
     assert not result.done and result.polls == 3
     with pytest.raises(WaitTimeout, match="i-gone"):
@@ -92,52 +102,58 @@ def test_ids_missing_from_replies_are_reported_not_taken_as_running() -> None:
 
 
 def test_transient_describe_failures_are_polled_through() -> None:
-    clock = FakeClock()
-    reader = Scripted(Transient("ServiceUnavailable", "m", "R", 503), {"i-1": "Stopping"}, {"i-1": "Running"})
-    result = _wait(reader, ["i-1"], clock)
+    ecs = _rebooted("i-1", stopping=1.5, starting=0.5)  # polls: an error, Stopping, Running
+    ecs.faults.error("ServiceUnavailable", 503, "DescribeInstances")
+    result = _wait(ecs, ["i-1"])
     assert result.done and result.polls == 3
+    assert [r["code"] for r in ecs.requests()] == ["ServiceUnavailable", None, None]
 
 
 def test_permanent_describe_failures_end_the_wait_with_the_error() -> None:
-    clock = FakeClock()
-    denied = Forbidden("Forbidden.RAM", "User not authorized", "R-9", 403)
-    result = _wait(Scripted(denied), ["i-1"], clock)
-    assert result.error is denied and result.pending == ["i-1"]
+    ecs = _cloud("i-1")
+    ecs.faults.error("Forbidden.RAM", 403, "DescribeInstances", message="User not authorized", probability=1.0)
+    result = _wait(ecs, ["i-1"])
+    assert isinstance(result.error, Forbidden) and result.pending == ["i-1"]
+    assert (result.error.code, result.error.request_id) == ("Forbidden.RAM", ecs.requests()[-1]["requestId"])
+    assert len(ecs.requests()) == 1
     with pytest.raises(Forbidden):
         result.raise_for_status()
 
 
 def test_cancel_returns_at_once() -> None:
-    clock = FakeClock()
+    ecs = _rebooted("i-1")
+    ecs.backend.set_stuck("i-1", "Stopping")
     cancel = threading.Event()
-    reader = Scripted({"i-1": "Stopping"})
-    result = _wait(reader, ["i-1"], clock, cancel=cancel, on_poll=lambda back, total: cancel.set())
+    result = _wait(ecs, ["i-1"], cancel=cancel, on_poll=lambda back, total: cancel.set())
     assert result.cancelled and result.polls == 1
     with pytest.raises(Cancelled):
         result.raise_for_status()
 
 
 def test_cancel_interrupts_a_real_sleep_promptly() -> None:
+    ecs = _rebooted("i-1")
+    ecs.backend.set_stuck("i-1", "Stopping")
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     start = time.monotonic()
-    result = wait_until_running(Scripted({"i-1": "Stopping"}), "cn-test", ["i-1"], deadline=time.monotonic() + 60,
+    result = wait_until_running(ecs.client(), REGION, ["i-1"], deadline=time.monotonic() + 60,
                                 cancel=cancel, clock=SystemClock(), schedule=PollSchedule(interval=30))
     assert result.cancelled
     assert time.monotonic() - start < 1.0
 
 
-def test_against_the_fake_cloud_each_poll_round_is_at_most_ceil_n_over_100_calls() -> None:
+def test_against_the_emulator_each_poll_round_is_at_most_ceil_n_over_100_calls() -> None:
     clock = FakeClock()
-    ecs = FakeEcs(clock, ids(250), stopping=2.0, starting=3.0)
+    ecs = InProcessCloud(ids(250), clock=clock, durations={"Stopping": 2.0, "Starting": 3.0})
     client = ecs.client()
-    reply = [rebooter(client).reboot_instances("cn-test", chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
-                                                                      ids(250)[200:])]
+    reply = [rebooter(client).reboot_instances(REGION, chunk) for chunk in (ids(250)[:100], ids(250)[100:200],
+                                                                   ids(250)[200:])]
     left = [o.instance_id for r in reply for o in r.outcomes if o.current_status == "Stopping"]
+    assert ecs.reboot_counts() == dict.fromkeys(ids(250), 1)
     looks_before = client.stats["DescribeInstances"]  # each reboot call looked at its instances first
     assert looks_before == 3
     progress: list[tuple[int, int]] = []
-    result = wait_until_running(client, "cn-test", ids(250), deadline=clock.monotonic() + 600,
+    result = wait_until_running(client, REGION, ids(250), deadline=clock.monotonic() + 600,
                                 cancel=threading.Event(), clock=clock, left=left,
                                 on_poll=lambda back, total: progress.append((back, total)))
     describes = client.stats["DescribeInstances"] - looks_before
@@ -146,37 +162,34 @@ def test_against_the_fake_cloud_each_poll_round_is_at_most_ceil_n_over_100_calls
     assert progress[-1] == (250, 250)
 
 
-BEFORE = {"i-1": InstanceState("Running", "2025-12-01T08:00Z")}
-
-
 def test_a_moved_start_time_is_back_although_no_poll_saw_it_leave_running() -> None:
     """Slow polls (a starved shared rate limit) may miss the whole reboot: StartTime still shows it."""
-    clock = FakeClock()
-    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")}, {"i-1": ("Running", "2026-01-01T00:01Z")})
-    result = _wait(reader, ["i-1"], clock, baseline=Baseline(BEFORE, clock.utcnow()))
+    ecs = _rebooted("i-1", stopping=0.1, starting=0.1)
+    # the first poll shows the old Running; the second Running, started anew
+    ecs.faults.add(Fault("stale", "DescribeInstances"))
+    result = _wait(ecs, ["i-1"], baseline=_baseline(ecs, "i-1"))
     assert result.done and result.back == ["i-1"] and result.polls == 2
+    assert [r["fault"] for r in ecs.requests()] == ["stale", None]
 
 
 def test_an_unchanged_start_time_is_not_back_without_having_seen_it_leave() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")})
-    result = _wait(reader, ["i-1"], clock, baseline=Baseline(BEFORE, clock.utcnow()), deadline=clock.monotonic() + 20)
+    ecs = _cloud("i-1")
+    result = _wait(ecs, ["i-1"], baseline=_baseline(ecs, "i-1"), deadline=ecs.clock.monotonic() + 20)
     assert result.timed_out and result.pending == ["i-1"]
 
 
 def test_within_the_stale_window_running_is_not_back_for_an_instance_only_the_call_reported_leaving() -> None:
     """Right after a reboot call the API may still show the old Running (and StartTime): the call's
     "Stopping" then counts only from a poll after the stale window."""
-    clock = FakeClock()
-    reader = Scripted({"i-1": ("Running", "2025-12-01T08:00Z")})
-    result = _wait(reader, ["i-1"], clock, left=["i-1"], stale_window=5.0,
-                   baseline=Baseline(BEFORE, clock.utcnow()), schedule=PollSchedule(interval=1.0, factor=1.0))
+    ecs = _rebooted("i-1")
+    ecs.faults.add(Fault("stale", "DescribeInstances", probability=1.0))  # every poll: the old Running, StartTime
+    result = _wait(ecs, ["i-1"], left=["i-1"], stale_window=5.0, baseline=_baseline(ecs, "i-1"),
+                   schedule=PollSchedule(interval=1.0, factor=1.0))
     assert result.done and result.polls == 6  # polls at 0, 1, 2, 3, 4 s were within the window
-    assert clock.monotonic() - 1_000.0 == pytest.approx(5.0)
+    assert ecs.clock.monotonic() - 1_000.0 == pytest.approx(5.0)
 
 
 def test_a_poll_that_sees_the_transition_needs_no_stale_window() -> None:
-    clock = FakeClock()
-    reader = Scripted({"i-1": "Starting"}, {"i-1": "Running"})
-    result = _wait(reader, ["i-1"], clock, left=["i-1"], stale_window=30.0)
+    ecs = _rebooted("i-1", stopping=0.0, starting=0.5)  # polls: Starting, Running
+    result = _wait(ecs, ["i-1"], left=["i-1"], stale_window=30.0)
     assert result.done and result.polls == 2

@@ -39,7 +39,8 @@ def test_set_status_lock_and_expiry(service: EmulatorService) -> None:
     started = answer["instance"].pop("startTime")
     assert answer["instance"] == {"instanceId": iid, "region": "cn-hangzhou", "status": "Stopped",
                                   "locks": ["security"], "expired": True, "reboots": 0,
-                                  "privateIpAddress": "172.16.0.2", "publicIpAddress": "", "eipAddress": ""}
+                                  "privateIpAddress": "172.16.0.2", "publicIpAddress": "", "eipAddress": "",
+                                  "stuckIn": None, "denied": False}
     assert started.endswith("Z") and started < service.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     _, answer = admin(service, "POST", "status", {"instanceId": iid, "lock": None, "expired": False})
     assert answer["instance"]["locks"] == [] and not answer["instance"]["expired"]
@@ -66,6 +67,20 @@ def test_reboots_requests_reset_and_config(service: EmulatorService) -> None:
     assert admin(service, "GET", "config")[1]["latency"] == 0.0
 
 
+def test_scenario_knobs(service: EmulatorService) -> None:
+    status, answer = admin(service, "POST", "instances", {"instanceIds": ["i-web1", "i-web2"]})
+    assert (status, answer) == (200, {"instanceIds": ["i-web1", "i-web2"]})
+    _, answer = admin(service, "POST", "status", {"instanceId": "i-web1", "stuckIn": "Stopping", "denied": True})
+    assert (answer["instance"]["stuckIn"], answer["instance"]["denied"]) == ("Stopping", True)
+    _, answer = admin(service, "POST", "status", {"instanceId": "i-web1", "stuckIn": None, "denied": False})
+    assert (answer["instance"]["stuckIn"], answer["instance"]["denied"]) == (None, False)
+    assert admin(service, "POST", "config", {"maxPageSize": 40})[1]["maxPageSize"] == 40
+    assert service.backend.max_page_size() == 40
+    assert admin(service, "POST", "config", {"maxPageSize": None})[1]["maxPageSize"] is None
+    status, answer = admin(service, "POST", "faults", {"kind": "stale", "action": "DescribeInstances", "count": 3})
+    assert status == 200 and answer["fault"]["kind"] == "stale" and answer["fault"]["count"] == 3
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
@@ -77,6 +92,10 @@ def test_reboots_requests_reset_and_config(service: EmulatorService) -> None:
         ("POST", "instances", [1, 2], 400),
         ("POST", "config", {"latency": -1}, 400),
         ("POST", "config", {"durations": {"Running": 1}}, 400),
+        ("POST", "config", {"maxPageSize": 0}, 400),
+        ("POST", "instances", {"instanceIds": "i-one"}, 400),
+        ("POST", "instances", {"instanceIds": ["web1"]}, 400),
+        ("POST", "status", {"instanceId": "i-unknown", "stuckIn": "Stopping"}, 404),
     ],
 )
 def test_bad_admin_requests(service: EmulatorService, method: str, path: str, body: Any, status: int) -> None:

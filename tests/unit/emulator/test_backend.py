@@ -325,3 +325,77 @@ def test_describe_shows_locks_and_expiry(ecs: Ecs) -> None:
     [view] = ecs.describe_instances(REGION, [iid]).items
     assert view.locks == (("security", "locked by tests"),)
     assert view.expired
+
+
+# --- knobs for scripted scenarios ------------------------------------------------------------------------
+
+
+def test_instances_can_be_given_their_ids(ecs: Ecs) -> None:
+    assert ecs.add_instances(["i-web1", "i-web2"]) == ["i-web1", "i-web2"]
+    assert ecs.instance_ids(REGION)[-2:] == ["i-web1", "i-web2"]
+    ecs.reboot_instances(REGION, ["i-web2"])
+    assert ecs.reboot_counts() == {"i-web1": 0, "i-web2": 1}
+    for wrong in (["i-web1"], ["web3"], ["i-"], ["i-x", "i-x"]):
+        with pytest.raises(ValueError, match="instance ids"):
+            ecs.add_instances(wrong)
+    assert ecs.instance_ids(REGION) == ["i-web1", "i-web2"]  # a refused list adds none of its ids
+
+
+def test_a_stuck_instance_stays_in_its_status_until_released(ecs: Ecs, clock: FakeClock) -> None:
+    iid, other = ecs.add_instances(2)
+    ecs.set_stuck(iid, "Starting")
+    ecs.reboot_instances(REGION, [iid, other])
+    clock.advance(3600)
+    assert (status(ecs, iid), status(ecs, other)) == ("Starting", "Running")
+    assert ecs.instance(iid).stuck == "Starting" and ecs.instance(iid).to_dict()["stuckIn"] == "Starting"
+    assert raised(ecs.reboot_instance, iid).code == "IncorrectInstanceStatus"
+    ecs.set_stuck(iid, None)
+    clock.advance(2.9)
+    assert status(ecs, iid) == "Starting"  # its Starting counts from the release
+    clock.advance(0.1)
+    assert status(ecs, iid) == "Running"
+    with pytest.raises(ValueError, match="transitional"):
+        ecs.set_stuck(iid, "Stopped")
+
+
+def test_a_denied_instance_answers_forbidden_ram_also_to_dry_runs(ecs: Ecs) -> None:
+    iid, other = ecs.add_instances(2)
+    ecs.deny(iid)
+    err = raised(ecs.reboot_instances, REGION, [other, iid])
+    assert (err.code, err.http_status) == ("Forbidden.RAM", 403) and "User not authorized" in err.message
+    assert raised(ecs.reboot_instance, iid, dry_run=True).code == "Forbidden.RAM"
+    rows = ecs.reboot_instances(REGION, [iid, other], batch_optimization="SuccessFirst")
+    assert [r.code for r in rows] == ["Forbidden.RAM", "200"]
+    assert [v.instance_id for v in ecs.describe_instances(REGION).items] == [iid, other]  # still listed
+    ecs.deny(iid, False)
+    ecs.reboot_instance(iid)
+    assert ecs.reboot_counts() == {iid: 1, other: 1}
+
+
+def test_max_page_size_pages_smaller_than_asked(ecs: Ecs) -> None:
+    ids = ecs.add_instances(25)
+    ecs.set_max_page_size(10)
+    pages = [ecs.describe_instances(REGION, ids, page_number=n, page_size=100) for n in (1, 2, 3)]
+    assert [len(p.items) for p in pages] == [10, 10, 5] and {p.page_size for p in pages} == {10}
+    assert [v.instance_id for p in pages for v in p.items] == ids and pages[0].total == 25
+    first = ecs.describe_instances(REGION, max_results=100)
+    assert len(first.items) == 10 and first.next_token
+    assert len(ecs.describe_instance_status(REGION, page_size=50).items) == 10
+    ecs.set_max_page_size(None)
+    assert len(ecs.describe_instances(REGION, page_size=100).items) == 25
+    with pytest.raises(ValueError):
+        ecs.set_max_page_size(0)
+    ecs.set_max_page_size(3)
+    ecs.reset()
+    assert ecs.max_page_size() is None
+
+
+def test_the_view_before_the_last_reboot_call(ecs: Ecs, clock: FakeClock) -> None:
+    iid, never = ecs.add_instances(2)
+    before = ecs.instance(iid)
+    ecs.reboot_instances(REGION, [iid])
+    clock.advance(2.5)  # Starting: a new StartTime
+    now, old = ecs.instance(iid), ecs.instance(iid, before_reboot=True)
+    assert (now.status, old.status) == ("Starting", "Running")
+    assert old.start_time == before.start_time != now.start_time
+    assert ecs.instance(never, before_reboot=True) == ecs.instance(never)  # never rebooted: as it is

@@ -112,6 +112,15 @@ def test_drop_after_runs_the_action(service: EmulatorService) -> None:
     assert service.requests()[-1]["status"] is None and service.requests()[-1]["fault"] == "drop_after"
 
 
+def test_drop_after_loses_an_error_answer_too(service: EmulatorService) -> None:
+    iid = ids(service)[0]
+    service.faults.drop_after("RebootInstances", count=2)
+    assert service.handle(reboot(service, iid, DryRun="true")).drop  # DRYRUN.SUCCESS, lost
+    assert service.handle(reboot(service, "i-unknown")).drop  # InvalidInstanceId.NotFound, lost
+    assert service.backend.reboot_counts()[iid] == 0
+    assert [(r["status"], r["fault"]) for r in service.requests()] == [(None, "drop_after")] * 2
+
+
 def test_latency_fault_and_global_latency_add_up(service: EmulatorService, sleeps: Sleeps) -> None:
     service.latency = 0.5
     service.faults.latency(0.25, count=1)
@@ -198,3 +207,44 @@ def test_an_emulator_bug_answers_internal_error(service: EmulatorService, monkey
     out = service.handle(v3_request({"RegionId": REGION}))
     assert (out.status, out.code) == (500, "InternalError")
     assert "RuntimeError: boom" in json.loads(out.body)["Message"]
+
+
+def test_refused_does_not_run_the_action_and_says_nothing_was_delivered(service: EmulatorService) -> None:
+    iid = ids(service)[0]
+    service.faults.add(Fault("refused", "RebootInstances"))
+    out = service.handle(reboot(service, iid))
+    assert out.drop and out.refused
+    assert service.backend.reboot_counts()[iid] == 0
+    assert service.requests()[-1]["fault"] == "refused"
+    service.faults.drop_before()
+    assert not service.handle(reboot(service, iid)).refused  # a drop may have been delivered
+
+
+def test_garbage_answers_200_with_no_api_body_and_does_not_run_the_action(service: EmulatorService) -> None:
+    iid = ids(service)[0]
+    service.faults.add(Fault("garbage"))
+    out = service.handle(reboot(service, iid))
+    assert (out.status, out.content_type) == (200, "text/html;charset=utf-8") and out.body.startswith(b"<html>")
+    assert service.backend.reboot_counts()[iid] == 0
+
+
+def test_stale_describes_show_each_instance_as_before_its_last_reboot_call(service: EmulatorService) -> None:
+    rebooted, other = ids(service)[:2]
+    before = service.backend.instance(rebooted).start_time
+    assert service.handle(reboot(service, rebooted)).status == 200
+    assert isinstance(service.clock, FakeClock)
+    service.clock.advance(2.5)  # Starting: a new StartTime
+    describe = {"RegionId": REGION, "InstanceIds": json.dumps([rebooted, other]), "Format": "JSON"}
+    service.faults.add(Fault("stale", "DescribeInstances", count=1))
+    service.faults.add(Fault("stale", "DescribeInstanceStatus", count=1))
+    stale = json.loads(service.handle(v1_request(describe, action="DescribeInstances")).body)["Instances"]["Instance"]
+    fresh = json.loads(service.handle(v1_request(describe, action="DescribeInstances")).body)["Instances"]["Instance"]
+    assert [(r["Status"], r["StartTime"]) for r in stale] == [("Running", before),
+                                                             ("Running", fresh[1]["StartTime"])]
+    assert fresh[0]["Status"] == "Starting" and fresh[0]["StartTime"] != before
+    assert {k: v for k, v in stale[0].items() if k not in ("Status", "StartTime")} == {
+        k: v for k, v in fresh[0].items() if k not in ("Status", "StartTime")}
+    statuses = json.loads(service.handle(v1_request({"RegionId": REGION, "InstanceId.1": rebooted, "Format": "JSON"},
+                                                    action="DescribeInstanceStatus")).body)
+    assert statuses["InstanceStatuses"]["InstanceStatus"] == [{"InstanceId": rebooted, "Status": "Running"}]
+    assert [r["fault"] for r in service.requests()[-3:]] == ["stale", None, "stale"]
