@@ -264,6 +264,9 @@ def wait_until_healthy(
                     iid, started = running.pop(future)
                     outcome = future.result()
                     if outcome.detail == "cancelled" and cancel.is_set():
+                        # not a verdict on the instance: it stays owed a probe, so the cancelled round
+                        # still fails it below instead of leaving it neither healthy nor failed
+                        heapq.heappush(due, (started, iid))
                         continue
                     result.probes += 1
                     nxt = _judge(state[iid], iid, outcome, check, result)

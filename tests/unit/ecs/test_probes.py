@@ -78,3 +78,20 @@ def test_cancel_fails_the_rest_at_once() -> None:
     result = wait_until_healthy({"i-a": "a"}, HealthCheck("http://x"), ready_at={}, deadline=5.0, cancel=cancel,
                                 clock=clock, prober=Scripted(clock, {"a": [True]}))
     assert result.cancelled and result.failed == {"i-a": "the round was cancelled; no probe answered yet"}
+
+
+def test_a_probe_cut_short_by_cancel_still_leaves_its_instance_failed() -> None:
+    """Cancel lands while a probe is in flight and the probe ends (as cancelled) before the loop looks at
+    the event: the instance must still come out failed, never neither healthy nor failed."""
+    clock = FakeClock(start=0.0)
+    cancel = threading.Event()
+
+    def cut_short(url: str, timeout: float, cancel_: threading.Event) -> ProbeOutcome:
+        cancel_.set()
+        return ProbeOutcome(False, "cancelled")
+
+    result = wait_until_healthy({"i-a": "a", "i-b": "b"}, HealthCheck("http://x"), ready_at={}, deadline=5.0,
+                                cancel=cancel, clock=clock, prober=cut_short)
+    assert result.cancelled and result.healthy == []
+    assert result.failed == {"i-a": "the round was cancelled; no probe answered yet",
+                             "i-b": "the round was cancelled; no probe answered yet"}
