@@ -52,6 +52,11 @@ def ids(n: int, prefix: str = "i-") -> list[str]:
     return [f"{prefix}{k:04d}" for k in range(n)]
 
 
+def status_of(client: EcsClient, region_id: str, instance_ids: Sequence[str], **limits: Any) -> dict[str, str]:
+    """``{instance id: Status}`` as the client's DescribeInstances reads it (``describe_states``, statuses only)."""
+    return {i: s.status for i, s in client.describe_states(region_id, instance_ids, **limits).items()}
+
+
 def instance_ids_of(params: Mapping[str, str]) -> list[str]:
     """The instance ids a request names: ``InstanceId.N`` in order of N, ``InstanceId``, or ``InstanceIds``
     (a JSON list)."""

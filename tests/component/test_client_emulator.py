@@ -12,6 +12,7 @@ from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import AuthFailure, Forbidden, TransportError
 from ecsreboot.ecs import ClientConfig, EcsClient, StaticCredentialsProvider
 from ecsreboot.emulator import ThreadedEmulator
+from tests.inprocess import status_of
 from tests.recovery import rebooter
 
 MakeClient = Callable[..., EcsClient]
@@ -25,7 +26,7 @@ def _requests(emulator: ThreadedEmulator, action: str) -> list[dict[str, Any]]:
 def test_both_signature_versions_are_accepted(emulator: ThreadedEmulator, ecs_client_for: MakeClient,
                                               version: str) -> None:
     client = ecs_client_for(emulator, signature_version=version)
-    assert client.describe_statuses("cn-hangzhou", emulator.instance_ids()) == dict.fromkeys(
+    assert status_of(client, "cn-hangzhou", emulator.instance_ids()) == dict.fromkeys(
         emulator.instance_ids(), "Running")
     reply = rebooter(client).reboot_instances("cn-hangzhou", emulator.instance_ids()[:2])
     assert [o.code for o in reply.outcomes] == ["200", "200"]
@@ -37,7 +38,7 @@ def test_sts_credentials_carry_their_token(emulator: ThreadedEmulator, emulator_
     for version in ("v1", "v3"):
         client = EcsClient(ClientConfig("cn-hangzhou", endpoint=emulator.url, signature_version=version),
                            StaticCredentialsProvider(Credentials(*emulator_sts)))
-        assert len(client.describe_statuses("cn-hangzhou", emulator.instance_ids())) == 4
+        assert len(status_of(client, "cn-hangzhou", emulator.instance_ids())) == 4
         client.close()
 
 
@@ -46,7 +47,7 @@ def test_a_wrong_secret_is_an_auth_failure_naming_code_and_request_id(
         emulator: ThreadedEmulator, ecs_client_for: MakeClient, version: str) -> None:
     client = ecs_client_for(emulator, secret="not-the-secret", signature_version=version)
     with pytest.raises(AuthFailure) as caught:
-        client.describe_statuses("cn-hangzhou", emulator.instance_ids())
+        status_of(client, "cn-hangzhou", emulator.instance_ids())
     err = caught.value
     logged = emulator.requests()[-1]
     assert err.code == "SignatureDoesNotMatch" == logged["code"]
@@ -64,7 +65,7 @@ def test_a_ram_denial_names_the_ram_action_to_grant(emulator: ThreadedEmulator, 
     client = ecs_client_for(emulator)
     target = emulator.instance_ids()[0]
     with pytest.raises(Forbidden) as caught:
-        client.describe_statuses("cn-hangzhou", [target])
+        status_of(client, "cn-hangzhou", [target])
     assert "must allow ecs:DescribeInstances" in str(caught.value)
     calls = rebooter(client)
     reply = calls.reboot_instances("cn-hangzhou", [target]) if api == "RebootInstances" else \
@@ -79,7 +80,7 @@ def test_a_ram_denial_names_the_ram_action_to_grant(emulator: ThreadedEmulator, 
 def test_250_ids_are_described_in_three_calls(emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:
     emulator.add_instances(246)
     client = ecs_client_for(emulator)
-    statuses = client.describe_statuses("cn-hangzhou", emulator.instance_ids())
+    statuses = status_of(client, "cn-hangzhou", emulator.instance_ids())
     assert len(statuses) == 250 and set(statuses.values()) == {"Running"}
     assert len(_requests(emulator, "DescribeInstances")) == 3
 
@@ -100,7 +101,7 @@ def test_server_errors_are_retried(emulator: ThreadedEmulator, ecs_client_for: M
     emulator.faults.error(code, status, "DescribeInstances", count=2)
     emulator.faults.error(code, status, "RebootInstances", count=1)
     client = ecs_client_for(emulator)
-    assert len(client.describe_statuses("cn-hangzhou", emulator.instance_ids())) == 4
+    assert len(status_of(client, "cn-hangzhou", emulator.instance_ids())) == 4
     reply = rebooter(client).reboot_instances("cn-hangzhou", emulator.instance_ids())
     assert all(o.ok for o in reply.outcomes)
     # 3 for the describe, 1 for the look before the reboot
@@ -169,7 +170,7 @@ def test_connection_refused_is_a_transport_error_that_was_not_sent(ecs_client_fo
     sock.close()
     client = ecs_client_for(None, endpoint=f"http://127.0.0.1:{port}", max_retries=1)
     with pytest.raises(TransportError) as caught:
-        client.describe_statuses("cn-hangzhou", ["i-1"])
+        status_of(client, "cn-hangzhou", ["i-1"])
     assert caught.value.sent is False and client.stats == {"DescribeInstances": 2}
     reply = rebooter(client).reboot_instances("cn-hangzhou", ["i-1"])
     assert reply.outcomes[0].code == "TransportError" and "request not sent" in reply.outcomes[0].message

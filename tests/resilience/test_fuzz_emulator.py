@@ -32,6 +32,7 @@ from ecsreboot.core.clock import FakeClock, SystemClock, rfc3339
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.emulator import Ecs, EmulatorService, FaultPlan, Outcome, ThreadedEmulator, Verifier, parse_request
 from ecsreboot.emulator.admin import PREFIX
+from tests.inprocess import status_of
 
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -211,7 +212,7 @@ def test_the_emulator_still_serves_after_the_fuzz(shared_emulator: ThreadedEmula
     client = EcsClient(ClientConfig("cn-hangzhou", endpoint=shared_emulator.url),
                        StaticCredentialsProvider(Credentials(KEY, SECRET)))
     try:
-        assert set(client.describe_statuses("cn-hangzhou", shared_emulator.instance_ids()).values()) == {"Running"}
+        assert set(status_of(client, "cn-hangzhou", shared_emulator.instance_ids()).values()) == {"Running"}
     finally:
         client.close()
 

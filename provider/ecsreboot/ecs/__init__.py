@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from .retry import RetryPolicy, TokenBucket
     from .rounds import RoundClient, run_round
-    from .transport import FakeTransport, HttpRequest, HttpResponse, RequestsTransport, Transport
+    from .transport import HttpRequest, HttpResponse, RequestsTransport, Transport
     from .waiter import PollSchedule, WaitResult, wait_until_running
 
 _HOME = {
@@ -50,7 +50,7 @@ _HOME = {
     "Rebooter": "reboot", "RecoverySettings": "reboot",
     "RetryPolicy": "retry", "TokenBucket": "retry",
     "RoundClient": "rounds", "run_round": "rounds",
-    "FakeTransport": "transport", "HttpRequest": "transport", "HttpResponse": "transport",
+    "HttpRequest": "transport", "HttpResponse": "transport",
     "RequestsTransport": "transport", "Transport": "transport",
     "PollSchedule": "waiter", "WaitResult": "waiter", "wait_until_running": "waiter",
 }
@@ -79,7 +79,6 @@ __all__ = [
     "CredentialsProvider",
     "DryRunReport",
     "EcsClient",
-    "FakeTransport",
     "HealthResult",
     "HttpRequest",
     "HttpResponse",

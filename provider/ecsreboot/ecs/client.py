@@ -189,18 +189,6 @@ class EcsClient:
 
     # --- typed wrappers --------------------------------------------------------------------
 
-    def describe_statuses(
-        self,
-        region_id: str,
-        instance_ids: Sequence[str],
-        *,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> dict[str, str]:
-        """``{instance id: Status}``; see ``describe_states``."""
-        states = self.describe_states(region_id, instance_ids, cancel=cancel, deadline=deadline)
-        return {i: s.status for i, s in states.items()}
-
     def describe_states(
         self,
         region_id: str,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -157,26 +157,3 @@ def map_requests_error(exc: requests.RequestException, host: str, *, read_timeou
     # ChunkedEncodingError, ContentDecodingError, ...: the reply started, so the server had the request.
     return TransportError(f"broken reply from {host} ({type(exc).__name__})", sent=True)
 
-
-Handler = Callable[[HttpRequest], HttpResponse]
-
-
-class FakeTransport:
-    """A transport that hands each request to ``handler`` (which may raise TransportError).
-
-    Records every request in ``requests`` for assertions. For unit tests: no sockets.
-    """
-
-    def __init__(self, handler: Handler) -> None:
-        self._handler = handler
-        self._lock = threading.Lock()
-        self.requests: list[HttpRequest] = []
-        self.closed = False
-
-    def send(self, request: HttpRequest) -> HttpResponse:
-        with self._lock:
-            self.requests.append(request)
-        return self._handler(request)
-
-    def close(self) -> None:
-        self.closed = True

@@ -16,7 +16,7 @@ from ``missing_polls`` consecutive replies is reported in ``missing``, never tak
 
 The loop is bounded by ``deadline`` (``clock.monotonic()`` seconds) and the ``cancel`` event; every
 sleep is ``clock.sleep(d, cancel)``, so a cancel returns at once. Outcomes are a value
-(``WaitResult``); ``raise_for_status`` turns them into WaitTimeout / Cancelled / the error.
+(``WaitResult``) that the round reads instance by instance.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from ..core.errors import (
     Forbidden,
     InvalidParameter,
     NotFound,
-    WaitTimeout,
 )
 from ..core.status import InstanceStatus
 from .evidence import Baseline, InstanceState, started_since
@@ -96,16 +95,6 @@ class WaitResult:
     @property
     def done(self) -> bool:
         return not self.pending and not self.missing and self.error is None
-
-    def raise_for_status(self) -> None:
-        """Raise WaitTimeout, Cancelled or the describe error when the wait did not finish."""
-        if self.cancelled:
-            raise Cancelled("cancelled while waiting for instances to be Running again")
-        if self.error is not None:
-            raise self.error
-        if self.pending or self.missing:
-            left = self.pending + self.missing
-            raise WaitTimeout(left, {i: self.statuses.get(i, "") for i in left}, self.waited_s)
 
 
 def wait_until_running(

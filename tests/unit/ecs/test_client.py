@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ecsreboot.core.errors import Cancelled, InvalidParameter
-from tests.inprocess import ENDPOINT, REGION, InProcessCloud, ids
+from tests.inprocess import ENDPOINT, REGION, InProcessCloud, ids, status_of
 
 
 def _describes(ecs: InProcessCloud) -> list[dict[str, str]]:
@@ -19,7 +19,7 @@ def _describes(ecs: InProcessCloud) -> list[dict[str, str]]:
 def test_250_ids_take_three_describe_calls_of_at_most_100_with_page_size_100() -> None:
     ecs = InProcessCloud(ids(250))
     client = ecs.client()
-    statuses = client.describe_statuses(REGION, ids(250))
+    statuses = status_of(client, REGION, ids(250))
     assert statuses == dict.fromkeys(ids(250), "Running")
     calls = _describes(ecs)
     assert len(calls) == 3
@@ -31,14 +31,14 @@ def test_250_ids_take_three_describe_calls_of_at_most_100_with_page_size_100() -
 def test_pages_are_followed_while_total_count_says_more_exist() -> None:
     ecs = InProcessCloud(ids(95))
     ecs.backend.set_max_page_size(40)  # a server that pages smaller than asked
-    statuses = ecs.client().describe_statuses(REGION, ids(95))
+    statuses = status_of(ecs.client(), REGION, ids(95))
     assert len(statuses) == 95
     assert [c["PageNumber"] for c in _describes(ecs)] == ["1", "2", "3"]
 
 
 def test_unknown_ids_are_absent_not_running() -> None:
     ecs = InProcessCloud(ids(2))
-    statuses = ecs.client().describe_statuses(REGION, [*ids(2), "i-gone"])
+    statuses = status_of(ecs.client(), REGION, [*ids(2), "i-gone"])
     assert "i-gone" not in statuses
     assert len(_describes(ecs)) == 1
 
@@ -46,8 +46,8 @@ def test_unknown_ids_are_absent_not_running() -> None:
 def test_duplicate_and_empty_id_lists() -> None:
     ecs = InProcessCloud(ids(2))
     client = ecs.client()
-    assert client.describe_statuses(REGION, []) == {}
-    assert client.describe_statuses(REGION, ids(2) + ids(2)) == dict.fromkeys(ids(2), "Running")
+    assert status_of(client, REGION, []) == {}
+    assert status_of(client, REGION, ids(2) + ids(2)) == dict.fromkeys(ids(2), "Running")
     assert client.stats == {"DescribeInstances": 1}
 
 
@@ -64,7 +64,7 @@ def test_call_rejects_bad_input_before_sending() -> None:
 def test_v1_and_v3_requests_name_the_action() -> None:
     for version in ("v1", "v3"):
         ecs = InProcessCloud(ids(1))
-        ecs.client(signature_version=version).describe_statuses(REGION, ids(1))
+        status_of(ecs.client(signature_version=version), REGION, ids(1))
         request = ecs.sent[0]
         assert request.url.startswith(f"{ENDPOINT}/?")
         assert ecs.requests()[0]["signatureVersion"] == version  # and the emulator verified that signature
@@ -79,7 +79,7 @@ def test_stats_count_every_request_across_threads() -> None:
     ecs = InProcessCloud(ids(10))
     client = ecs.client()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: client.describe_statuses(REGION, ids(10)), range(40)))
+        list(pool.map(lambda _: status_of(client, REGION, ids(10)), range(40)))
     assert client.stats == {"DescribeInstances": 40}
     assert len(set(r.headers["x-acs-signature-nonce"] for r in ecs.sent)) == 40
     assert {r["status"] for r in ecs.requests()} == {200}  # no nonce reused, every signature good
@@ -97,6 +97,6 @@ def test_describe_returns_promptly_when_cancelled_while_a_call_hangs() -> None:
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     with pytest.raises(Cancelled):
-        client.describe_statuses(REGION, ids(1), cancel=cancel)
+        status_of(client, REGION, ids(1), cancel=cancel)
     release.set()
     client.close()

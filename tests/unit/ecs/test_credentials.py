@@ -18,7 +18,7 @@ from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import ConfigError, EcsError
 from ecsreboot.ecs import ChainCredentialsProvider, StaticCredentialsProvider, resolve_credentials
 from ecsreboot.emulator import Fault
-from tests.inprocess import REGION, InProcessCloud, ids
+from tests.inprocess import REGION, InProcessCloud, ids, status_of
 from tests.recovery import rebooter
 
 ALIBABA = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "AK-alibaba", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SK-alibaba"}
@@ -179,8 +179,8 @@ def test_a_client_uses_fresh_credentials_for_each_request() -> None:
     chain = FakeChain(("AK-1", "SK-1", "T-1"), ("AK-2", "SK-2", "T-2"))
     client = ecs.client()
     client._credentials = ChainCredentialsProvider(lambda: chain)  # type: ignore[assignment]
-    client.describe_statuses(REGION, ids(1))
-    client.describe_statuses(REGION, ids(1))
+    status_of(client, REGION, ids(1))
+    status_of(client, REGION, ids(1))
     tokens = [r.headers["x-acs-security-token"] for r in ecs.sent]
     assert tokens == ["T-1", "T-2"]
     assert [r["status"] for r in ecs.requests()] == [200, 200]  # each signed with the key its token belongs to
@@ -214,7 +214,7 @@ def test_errors_and_logs_of_a_failing_client_show_no_secret(caplog: pytest.LogCa
     with caplog.at_level(logging.DEBUG, logger="ecsreboot"):
         for _ in range(2):
             with pytest.raises(EcsError) as caught:
-                client.describe_statuses(REGION, ids(1))
+                status_of(client, REGION, ids(1))
             texts += [str(caught.value), repr(caught.value)]
         reply = rebooter(client).reboot_instances(REGION, ids(1))
     texts += [repr(reply), caplog.text]

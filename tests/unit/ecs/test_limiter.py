@@ -11,7 +11,7 @@ import pytest
 from ecsreboot.core.clock import FakeClock, SystemClock
 from ecsreboot.core.errors import Cancelled, DeadlineExceeded, EcsError
 from ecsreboot.ecs import TokenBucket
-from tests.inprocess import REGION, InProcessCloud, ids
+from tests.inprocess import REGION, InProcessCloud, ids, status_of
 
 
 def _max_in_window(stamps: list[float], window: float) -> int:
@@ -95,7 +95,7 @@ def test_two_clients_sharing_one_limiter_share_the_rate() -> None:
     clients = [ecs.client(limiter=limiter) for _ in range(2)]
     for _ in range(6):
         for client in clients:
-            client.describe_statuses(REGION, ids(5))
+            status_of(client, REGION, ids(5))
     stamps = [r["at"] for r in ecs.requests()]  # when each request reached the emulator
     assert len(stamps) == 12 and {r["status"] for r in ecs.requests()} == {200}
     assert _max_in_window(stamps, 1.0) <= 4
@@ -106,7 +106,7 @@ def test_config_rate_builds_a_limiter() -> None:
     client = InProcessCloud(ids(1), clock=clock).client(max_requests_per_second=2.0)
     assert client.limiter is not None and client.limiter.rate == 2.0
     for _ in range(3):
-        client.describe_statuses(REGION, ids(1))
+        status_of(client, REGION, ids(1))
     assert clock.monotonic() - 1000.0 == pytest.approx(1.0)
 
 
@@ -145,8 +145,8 @@ def test_deadlines_bound_every_wait_of_a_call_rate_limit_retry_after_and_backoff
     client = ecs.client(max_requests_per_second=0.5)
     deadline = clock.monotonic() + 7.0
     with pytest.raises(EcsError):
-        client.describe_statuses(REGION, ids(1), deadline=deadline)
+        status_of(client, REGION, ids(1), deadline=deadline)
     assert clock.monotonic() <= deadline  # the 8 s Retry-After was not waited for
     with pytest.raises(DeadlineExceeded):
-        client.describe_statuses(REGION, ids(1), deadline=clock.monotonic() + 1.0)  # next token in 2 s
+        status_of(client, REGION, ids(1), deadline=clock.monotonic() + 1.0)  # next token in 2 s
     assert clock.monotonic() <= deadline

@@ -14,7 +14,7 @@ from ecsreboot.core.errors import IncorrectStatus, TransportError
 from ecsreboot.ecs import NOT_ATTEMPTED, REBOOT_UNCONFIRMED, TRANSPORT_ERROR
 from ecsreboot.ecs.evidence import Baseline, InstanceState
 from ecsreboot.emulator import Fault
-from tests.inprocess import REGION, InProcessCloud, ids
+from tests.inprocess import REGION, InProcessCloud, ids, status_of
 from tests.recovery import rebooter
 
 
@@ -180,7 +180,7 @@ def test_a_call_the_deadline_leaves_no_time_to_send_is_not_attempted() -> None:
     clock = FakeClock()
     ecs = InProcessCloud(ids(1), clock=clock)
     client = ecs.client(max_requests_per_second=0.1)
-    client.describe_statuses(REGION, ids(1))  # spends the one token: the next is 10 s away
+    status_of(client, REGION, ids(1))  # spends the one token: the next is 10 s away
     looked = Baseline({"i-0000": InstanceState("Running", ecs.backend.instance("i-0000").start_time)})
     reply = rebooter(client).reboot_instances(REGION, ids(1), deadline=clock.monotonic() + 5.0, baseline=looked)
     assert ecs.count("RebootInstances") == 0 and clock.slept == []

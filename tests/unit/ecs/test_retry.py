@@ -19,7 +19,7 @@ from ecsreboot.core.errors import (
 )
 from ecsreboot.ecs import RetryPolicy
 from ecsreboot.emulator import Fault
-from tests.inprocess import REGION, InProcessCloud, ids
+from tests.inprocess import REGION, InProcessCloud, ids, status_of
 
 POLICY = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=20.0)
 
@@ -87,7 +87,7 @@ def test_client_retries_throttling_then_succeeds_with_backoff_sleeps() -> None:
     ecs = InProcessCloud(ids(3), clock=clock)
     ecs.faults.throttle("DescribeInstances", count=2)
     client = ecs.client()
-    assert client.describe_statuses(REGION, ids(3)) == dict.fromkeys(ids(3), "Running")
+    assert status_of(client, REGION, ids(3)) == dict.fromkeys(ids(3), "Running")
     assert client.stats == {"DescribeInstances": 3}
     assert clock.slept == [0.25, 0.5]  # rand=0.5 * 0.5 * 2**n
 
@@ -96,7 +96,7 @@ def test_client_honours_retry_after_milliseconds() -> None:
     clock = FakeClock()
     ecs = InProcessCloud(ids(1), clock=clock)
     ecs.faults.throttle("DescribeInstances", retry_after_ms=2500)
-    ecs.client().describe_statuses(REGION, ids(1))
+    status_of(ecs.client(), REGION, ids(1))
     assert clock.slept == [2.5]
 
 
@@ -106,7 +106,7 @@ def test_client_gives_up_after_max_retries_with_the_api_error() -> None:
     ecs.faults.error("ServiceUnavailable", 503, "DescribeInstances", count=100)
     client = ecs.client(max_retries=3)
     with pytest.raises(Transient) as caught:
-        client.describe_statuses(REGION, ids(1))
+        status_of(client, REGION, ids(1))
     assert client.stats == {"DescribeInstances": 4}
     assert caught.value.code == "ServiceUnavailable"
     assert f"RequestId: {ecs.requests()[-1]['requestId']}" in str(caught.value)  # the last answer's
@@ -119,7 +119,7 @@ def test_non_retryable_answer_is_raised_at_once() -> None:
     ecs.faults.error("SignatureDoesNotMatch", 400, "DescribeInstances")
     client = ecs.client()
     with pytest.raises(AuthFailure):
-        client.describe_statuses(REGION, ids(1))
+        status_of(client, REGION, ids(1))
     assert client.stats == {"DescribeInstances": 1}
     assert clock.slept == []
 
@@ -143,7 +143,7 @@ def test_a_retry_is_signed_afresh() -> None:
     nonces = iter(["n1", "n2"])
     client = ecs.client()
     client._nonce = lambda: next(nonces)  # type: ignore[method-assign]
-    client.describe_statuses(REGION, ids(1))
+    status_of(client, REGION, ids(1))
     first, second = ecs.sent
     assert first.headers["x-acs-signature-nonce"] == "n1"
     assert second.headers["x-acs-signature-nonce"] == "n2"
@@ -157,7 +157,7 @@ def test_retry_sleep_stops_at_the_deadline() -> None:
     ecs = InProcessCloud(ids(1), clock=clock)
     ecs.faults.throttle("DescribeInstances", retry_after_ms=30_000)
     with pytest.raises(Throttled):
-        ecs.client().describe_statuses(REGION, ids(1), deadline=clock.monotonic() + 10)
+        status_of(ecs.client(), REGION, ids(1), deadline=clock.monotonic() + 10)
     assert clock.slept == []
 
 
@@ -181,5 +181,5 @@ def test_a_describe_reply_that_is_no_api_answer_is_retried() -> None:
     ecs = InProcessCloud(ids(2), clock=clock)
     ecs.faults.add(Fault("garbage", "DescribeInstances"))
     client = ecs.client()
-    assert client.describe_statuses(REGION, ids(2)) == dict.fromkeys(ids(2), "Running")
+    assert status_of(client, REGION, ids(2)) == dict.fromkeys(ids(2), "Running")
     assert client.stats == {"DescribeInstances": 2} and clock.slept == [0.25]
