@@ -59,6 +59,9 @@ class Operation:
     #: served by the emulator, never sent by ecsreboot's client: for the official SDKs and users' own
     #: scripts run against the emulator
     emulator_only: bool = False
+    #: the error code with which a DryRun that found nothing wrong answers (the API reports a passing
+    #: dry run as an error); None for an operation without DryRun
+    dry_run_passed: str | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -162,6 +165,7 @@ OPERATIONS: Mapping[str, Operation] = {
             },
             retry_safe=False,
             ram_action="ecs:RebootInstances",
+            dry_run_passed="DRYRUN.SUCCESS",
             result_path=("InstanceResponses", "InstanceResponse"),
         ),
         Operation(
@@ -174,6 +178,7 @@ OPERATIONS: Mapping[str, Operation] = {
             errors={**_REBOOT_ERRORS, "DiskError": 403, "DryRunOperation": 400},
             retry_safe=False,
             ram_action="ecs:RebootInstance",
+            dry_run_passed="DryRunOperation",
         ),
         Operation(
             action="DescribeInstanceStatus",

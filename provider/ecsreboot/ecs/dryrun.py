@@ -14,9 +14,10 @@ Only what that cannot tell apart (a locked or expired instance among good ones, 
 bisected until each failing instance stands alone. Errors that no instance causes on its own
 (signature, throttling after retries, transport) are given to the whole chunk at once.
 
-Verdicts: ``DRYRUN.SUCCESS`` / ``DryRunOperation`` pass; IncorrectInstanceStatus, InstanceNotReady,
-InvalidOperation.Conflict are warnings (a passing condition: not Running right now); everything
-else (NotFound, Forbidden, AuthFailure, InvalidParameter, ...) is a failure.
+Verdicts: the operation's dry-run "passed" code (``DRYRUN.SUCCESS`` / ``DryRunOperation``, from the
+operations table) passes; IncorrectInstanceStatus, InstanceNotReady, InvalidOperation.Conflict are
+warnings (a passing condition: not Running right now); everything else (NotFound, Forbidden,
+AuthFailure, InvalidParameter, ...) is a failure.
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ from ..core.errors import (
     error_class,
 )
 from ..core.model import SUCCESS_CODE, BatchOptimization, InstanceOutcome, RoundOptions
-from ..core.operations import MAX_INSTANCES_PER_CALL
+from ..core.operations import MAX_INSTANCES_PER_CALL, OPERATIONS
 from ..core.plan import chunked, dedupe
 from .evidence import Baseline, InstanceState
 from .reboot import RebootReply, failure_outcome
 
 Verdict = Literal["passed", "warning", "failure"]
-PASS_CODES: frozenset[str] = frozenset({"DRYRUN.SUCCESS", "DryRunOperation", SUCCESS_CODE})
+#: a dry run passes with the operation's own "passed" code (the operations table), or a plain success
+PASS_CODES: frozenset[str] = frozenset(
+    {*(op.dry_run_passed for op in OPERATIONS.values() if op.dry_run_passed), SUCCESS_CODE})
 
 
 class DryRunClient(Protocol):

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from ecsreboot.core.clock import Clock, SystemClock
 from ecsreboot.core.model import BatchOptimization
+from ecsreboot.core.operations import OPERATIONS
 from ecsreboot.core.status import InstanceStatus
 
 from .records import MESSAGES, InstanceView, Page, RebootResult, decode_token, encode_token, error
@@ -49,6 +50,8 @@ _NEXT: Mapping[Status, Status] = {
     Status.STARTING: Status.RUNNING,
 }
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+#: how each reboot action answers a dry run that found nothing wrong (the operations table's code)
+_DRY_RUN_PASSED = {a: op.dry_run_passed for a, op in OPERATIONS.items() if op.dry_run_passed}
 
 
 @dataclass
@@ -279,7 +282,7 @@ class Ecs:
             now = self._clock.monotonic()
             if batch_optimization == "SuccessFirst":
                 if dry_run:
-                    raise error(action, "DRYRUN.SUCCESS")
+                    raise error(action, _DRY_RUN_PASSED[action])
                 return [self._try_reboot(region, iid, now) for iid in ids]
             unique = list(dict.fromkeys(ids))
             for iid in unique:
@@ -287,7 +290,7 @@ class Ecs:
                 if problem:
                     raise error(action, problem, f"InstanceId: {iid}")
             if dry_run:
-                raise error(action, "DRYRUN.SUCCESS")
+                raise error(action, _DRY_RUN_PASSED[action])
             return [self._reboot(self._by_id[iid], now) for iid in unique]
 
     def reboot_instance(
@@ -304,7 +307,7 @@ class Ecs:
             if problem:
                 raise error(action, problem)
             if dry_run:
-                raise error(action, "DryRunOperation")
+                raise error(action, _DRY_RUN_PASSED[action])
             assert inst is not None  # _problem reports a missing instance
             return self._reboot(inst, now)
 

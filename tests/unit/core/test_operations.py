@@ -274,7 +274,7 @@ def produced_codes() -> dict[str, str]:
 
 def test_every_error_code_the_client_and_the_emulator_produce_is_in_the_table() -> None:
     produced = produced_codes()
-    assert {"MissingParameter", "InvalidInstanceId.NotFound", "DRYRUN.SUCCESS", "SignatureDoesNotMatch",
+    assert {"MissingParameter", "InvalidInstanceId.NotFound", "IncorrectInstanceStatus", "SignatureDoesNotMatch",
             "InvalidAction.NotFound"} <= set(produced)  # the scan finds what it looks for
     assert {code: where for code, where in produced.items() if code not in documented_codes()} == {}
 
@@ -456,3 +456,15 @@ def test_decode_inverts_encode_adding_only_defaults(case: tuple[str, dict[str, A
 def test_param_lookup_raises_key_error_for_an_unknown_name() -> None:
     with pytest.raises(KeyError):
         REBOOTS.param("Nope")
+
+
+def test_an_operation_with_dry_run_declares_how_a_passing_dry_run_answers() -> None:
+    """The API answers a dry run that found nothing wrong with an error code of its own per action (the
+    client counts it as passed, the emulator answers it): the table says which, and documents it."""
+    for op in OPERATIONS.values():
+        has_dry_run = any(p.name == "DryRun" for p in op.params)
+        assert (op.dry_run_passed is not None) == has_dry_run, op.action
+        if op.dry_run_passed is not None:
+            assert op.errors[op.dry_run_passed] == 400
+    assert {a: op.dry_run_passed for a, op in OPERATIONS.items() if op.dry_run_passed} == {
+        "RebootInstances": "DRYRUN.SUCCESS", "RebootInstance": "DryRunOperation"}
