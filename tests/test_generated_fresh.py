@@ -2,8 +2,8 @@
 sdk/nodejs and sdk/go are what Pulumi's own code generators (tools/sdk.sh, pinned by tools/pulumi/go.mod)
 write from schema.json.
 
-Also checks schema.json against Pulumi's package metaschema (when the design notes beside the repository
-have it), and that the check would catch a broken schema. Regenerating needs Go: without it the freshness
+Also checks schema.json against Pulumi's package metaschema (the pinned Pulumi module's, or the design
+notes' copy without Go), and that the check would catch a broken schema. Regenerating needs Go: without it the freshness
 test is skipped with one line, unless ``ECSREBOOT_E2E=required`` (what `make test` sets when Go is on
 PATH), where it fails instead.
 """
@@ -11,6 +11,7 @@ PATH), where it fails instead.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -27,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema.json"
 SDK_DIR = ROOT / "sdk"
 LANGUAGES = ("python", "nodejs", "go")
-METASCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "design" / "pulumi-package-metaschema.json"
+#: Pulumi's package metaschema as the design notes beside the repository keep it; the pinned Pulumi module's
+#: own copy (``codegen/schema/pulumi.json``, the one the built CLI checks with) is preferred when Go has it
+SHARED_METASCHEMA = ROOT.parent / "shared" / "design" / "pulumi-package-metaschema.json"
 #: build, install and tool output, and the lock file npm writes: in the SDK folders, never generated
 _NOT_GENERATED = re.compile(
     r"(^|/)(__pycache__|build|dist|[^/]*\.egg-info|\.mypy_cache|\.pytest_cache|\.ruff_cache|node_modules)(/|$)"
@@ -106,12 +109,26 @@ def test_every_sdk_carries_the_schema_version_and_the_contract_names() -> None:
     assert (SDK_DIR / "go" / "go.mod").read_text().startswith("module github.com/ecsreboot/ecsreboot/sdk/go\n")
 
 
+@functools.cache
+def _metaschema() -> Path | None:
+    """The pinned ``github.com/pulumi/pulumi/pkg/v3``'s metaschema when Go has the module, else the shared copy."""
+    go = shutil.which("go")
+    if go is not None:
+        found = subprocess.run([go, "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/pkg/v3"],
+                               cwd=ROOT / "tools" / "pulumi", capture_output=True, text=True, timeout=120)
+        pinned = Path(found.stdout.strip()) / "codegen" / "schema" / "pulumi.json"
+        if found.returncode == 0 and found.stdout.strip() and pinned.is_file():
+            return pinned
+    return SHARED_METASCHEMA if SHARED_METASCHEMA.is_file() else None
+
+
 def _metaschema_errors(instance: Any) -> list[str]:
-    if not METASCHEMA.is_file():
-        pytest.skip(f"no Pulumi package metaschema at {METASCHEMA}")
+    path = _metaschema()
+    if path is None:
+        pytest.skip("no Pulumi package metaschema: neither the pinned Pulumi module (Go) nor ../shared/design")
     jsonschema = pytest.importorskip("jsonschema")
     # ECMA-262 named groups (?<name>...) are (?P<name>...) to Python's re
-    text = re.sub(r"\(\?<(?![=!])", "(?P<", METASCHEMA.read_text(encoding="utf-8"))
+    text = re.sub(r"\(\?<(?![=!])", "(?P<", path.read_text(encoding="utf-8"))
     metaschema = json.loads(text)
     validator = jsonschema.validators.validator_for(metaschema)(metaschema)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(instance)]
