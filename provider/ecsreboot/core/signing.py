@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -21,8 +22,14 @@ V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+#: text that percent-encoding leaves as it is: most names and values (``InstanceId.7``, ``i-bp1...``)
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*")
+
+
 def percent_encode(text: str) -> str:
     """RFC 3986 over UTF-8: only ``A-Z a-z 0-9 - _ . ~`` stay; space is ``%20``, never ``+``."""
+    if _UNRESERVED.fullmatch(text):  # a request of 100 ids encodes ~200 such strings, twice when signed
+        return text
     return quote(text, safe="-_.~")
 
 

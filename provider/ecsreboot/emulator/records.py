@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,13 @@ MESSAGES: Mapping[str, str] = {
     "DRYRUN.SUCCESS": "This request is a dryrun request with successful result.",
     "DryRunOperation": "Request validation has been passed with DryRun flag set.",
 }
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def to_the_minute(moment: _dt.datetime) -> str:
+    """``yyyy-MM-ddTHH:mmZ`` of ``moment`` as given. Cached: a describe of 100 instances writes 200 of
+    them, and an instance's times change only when it is created or rebooted."""
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class InstanceView:
     @property
     def start_time(self) -> str:
         """StartTime as the API documents it: ``yyyy-MM-ddTHH:mmZ``, UTC, to the minute."""
-        return self.started.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+        return to_the_minute(self.started.astimezone(_dt.UTC))
 
     def to_dict(self) -> dict[str, object]:
         """camelCase JSON shape for the admin API."""

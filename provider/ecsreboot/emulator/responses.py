@@ -16,7 +16,7 @@ from ecsreboot.core.errors import ApiError, api_error
 from ecsreboot.core.operations import OPERATIONS, decode_params
 
 from .backend import Ecs
-from .records import InstanceView, Page
+from .records import InstanceView, Page, to_the_minute
 
 Body = dict[str, Any]
 Handler = Callable[[Ecs, Mapping[str, str]], Body]
@@ -87,7 +87,7 @@ def not_found_action(action: str) -> ApiError:
 
 def instance_record(view: InstanceView) -> Body:
     """A DescribeInstances ``Instance`` record: the fields a reboot tool reads, plus a few for realism."""
-    created = view.created.strftime("%Y-%m-%dT%H:%MZ")
+    created = to_the_minute(view.created)
     return {
         "InstanceId": view.instance_id,
         "InstanceName": f"emulated-{view.instance_id[2:10]}",
