@@ -371,6 +371,17 @@ def _gaps(results: Results) -> list[str]:
                 f"plugin starts and is configured, the engine checks the resource, then the round (with its look "
                 f"before the wave, see the fleet note) and {_n(r.fleet)} results back through gRPC into the "
                 f"checkpoint.{seen} the rest is the engine's fixed cost per command.")
+        elif t.benchmark.endswith("resources") and results.many is not None:
+            m = results.many
+            notes.append(
+                f"**{t.benchmark}: {t.figure}: {t.measured}, target {t.target}.** The client's token bucket "
+                f"grants at most {m.rate_limit:g} requests a second plus a burst of one (tests/unit/ecs/"
+                f"test_limiter.py holds the grants to that on a fake clock), and it sustained "
+                f"{m.sustained_rate:.1f}/s here. The emulator counts arrivals instead, with no margin over the "
+                f"client's rate: a request is signed and sent after its grant by one of "
+                f"{m.resources} rounds' threads sharing 2 cores, so a late request and the next one on time "
+                f"can land in the same second. A real service's limit is its own, not this setting; the figure "
+                f"shows the client keeping to the rate it was given, within scheduling jitter.")
         else:
             notes.append(f"**{t.benchmark}: {t.figure}: {t.measured}, target {t.target}.**")
     return notes
