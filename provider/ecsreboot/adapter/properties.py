@@ -14,7 +14,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from ..core.sentinels import OUTPUT_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS, UNKNOWN_STRING
-from ..core.values import MAX_DEPTH, TOO_DEEP, UNKNOWN, Secret
+from ..core.values import MAX_DEPTH, SCALAR_TYPES, TOO_DEEP, UNKNOWN, Secret
 
 
 def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def decode(value: Any) -> Any:
 
 def encode(value: Any) -> Any:
     """One domain value -> JSON-like wire value (envelopes for secrets, sentinel for unknowns)."""
-    if type(value) in _SCALARS:  # most values: no ABC check (Mapping) for them
+    if type(value) in SCALAR_TYPES:
         return value
     if isinstance(value, Secret):
         return {SIG_KEY: SECRET_SIG, "value": encode(value.value)}
@@ -83,9 +83,6 @@ def encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encode(v) for v in value]
     return value
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:

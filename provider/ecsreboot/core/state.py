@@ -18,7 +18,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from .model import BatchOptimization, RebootApi
 from .resource import INPUTS, OUTPUTS
-from .values import UNKNOWN, Secret, canonical, is_known, reveal
+from .values import SCALAR_TYPES, UNKNOWN, Secret, canonical, is_known, reveal
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ class Field(Generic[T]):
         """The field for a domain value (Secret and UNKNOWN markers allowed at any depth): ``value`` is
         ``reveal(raw)`` when known, ``secret`` is ``contains_secret(raw)``, ``known`` is ``is_known(raw)`` --
         worked out in one walk (Check and Diff decode every property of every resource)."""
-        if raw is None or type(raw) in _SCALARS:
+        if type(raw) in SCALAR_TYPES:
             return Field(raw, raw, False, True)
         plain, secret, known = _survey(raw)
         return Field(raw, plain if known else None, secret, known)
@@ -61,12 +61,9 @@ class Field(Generic[T]):
         return Secret(derived) if self.secret else derived
 
 
-_SCALARS = frozenset({str, int, float, bool})
-
-
 def _survey(value: Any) -> tuple[Any, bool, bool]:
     """(``reveal(value)``, ``contains_secret(value)``, ``is_known(value)``) in one walk."""
-    if value is None or type(value) in _SCALARS:  # most values: no ABC check (Mapping) for them
+    if type(value) in SCALAR_TYPES:
         return value, False, True
     if isinstance(value, Secret):
         plain, _, known = _survey(value.value)

@@ -101,6 +101,11 @@ def contains_secret(value: Any) -> bool:
     return False
 
 
+#: the exact types of plain leaf values (None included): walks test these first, since most values are
+#: leaves and an ABC check (Mapping) costs more than the rest of the walk
+SCALAR_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def is_known(value: Any) -> bool:
     """False if UNKNOWN appears anywhere in the value."""
     if value is UNKNOWN:
