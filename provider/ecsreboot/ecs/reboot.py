@@ -109,6 +109,10 @@ class Rebooter:
     def stale_window(self) -> float:
         return self.settings.stale_window
 
+    @property
+    def clock_skew(self) -> float:
+        return self.settings.clock_skew
+
     def reboot_instances(self, region_id: str, instance_ids: Sequence[str], *, force: bool = False,
                          batch_optimization: BatchOptimization = "AllTogether", dry_run: bool = False,
                          cancel: threading.Event | None = None, deadline: float | None = None,

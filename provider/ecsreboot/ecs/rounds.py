@@ -2,10 +2,11 @@
 
 ``run_round`` never raises for what happens to instances: every instance ends with an outcome
 (``InstanceOutcome``; ``"200"`` when rebooted), and instances rebooted but not seen Running again
-are listed in ``not_back``. Within a wave RebootInstances goes in calls of at most 100 ids
-(``BatchOptimization`` as asked), the first alone, the others ``options.concurrency`` at a time
-(``_Round._batches``); ``api="RebootInstance"`` sends one call per instance,
-``options.concurrency`` at a time, and never a RebootInstances call.
+are listed in ``not_back``. Within a wave, instances go in groups of at most 100, each looked at,
+rebooted and polled in turn with no barrier across the wave (ecs/pipeline.py): RebootInstances takes a
+group per call (``BatchOptimization`` as asked), the wave's first call alone, then up to
+``options.concurrency`` calls of any kind at once; ``api="RebootInstance"`` sends one call per
+instance and never a RebootInstances call.
 
 The next wave starts only once the previous one is Running again -- even with
 ``wait_for_running=False``, which only skips the wait after the last wave, since starting a wave
@@ -13,45 +14,36 @@ early would break ``max_unavailable``. A wave that times out (or whose wait is c
 read statuses) stops the round: later waves are not rebooted (outcome ``NotAttempted``).
 The round is bounded by ``options.timeout`` and ``cancel``; a cancel returns within about a
 second (a reboot request already in flight is allowed to finish, so its outcome is known).
+Every step costs time in the instances it touches: a round of n instances costs O(n), whatever the
+number of waves or groups.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Protocol
 
 from ..core.clock import Clock
 from ..core.errors import CREDENTIALS_HINT, AuthFailure, Cancelled, ConfigError, DeadlineExceeded, EcsError
 from ..core.health import HEALTH_CHECK_FAILED, HealthCheck, fill
 from ..core.model import InstanceOutcome, ProgressEvent, ProgressKind, RoundOptions, RoundResult
-from ..core.operations import MAX_INSTANCES_PER_CALL
-from ..core.plan import chunked, dedupe, waves
-from ..core.status import TRANSITIONAL
-from .dryrun import DryRunClient, DryRunReport, dry_run
-from .evidence import Baseline, InstanceState
+from ..core.plan import dedupe
+from .dryrun import DryRunReport, dry_run
+from .evidence import Baseline
+from .pipeline import RoundClient, Wave, WaveOutcome
 from .probes import Prober, SocketProber, wait_until_healthy
-from .reboot import NOT_ATTEMPTED, RebootReply, failure_outcome
-from .waiter import PollSchedule, StatusReader, WaitResult, wait_until_running
+from .reboot import NOT_ATTEMPTED
+from .waiter import WaitResult
 
 __all__ = ["DryRunReport", "RoundClient", "dry_run", "run_round"]
 
 Progress = Callable[[ProgressEvent], None]
 _ADDRESS_NAMES = {"privateIp": "private IP address", "publicIp": "public IP address or EIP",
                   "instanceId": "instance id"}
-#: attempts at the look before a wave (each one after the client's own retries)
-_LOOKS = 3
-
-
-class RoundClient(DryRunClient, StatusReader, Protocol):
-    """What a round needs: reboots with recovery and describes (a ``Rebooter`` over an ``EcsClient``)."""
-
-    @property
-    def stale_window(self) -> float:
-        """Seconds DescribeInstances may keep showing the old Running after a reboot call."""
-        ...
+#: the shortest time between two "waiting" lines of a wave (the last one, all back, always goes)
+_PROGRESS_EVERY = 0.5
 
 
 def run_round(
@@ -63,11 +55,15 @@ def run_round(
     cancel: threading.Event,
     clock: Clock,
     prober: Callable[[HealthCheck], Prober] | None = None,
+    looked: Baseline | None = None,
 ) -> RoundResult:
     """Reboot ``instance_ids`` (deduplicated) as ``options`` say; see the module docstring.
 
     With ``options.dry_run`` only the DryRun check runs and nothing is rebooted. ``prober`` makes the
-    health probes of ``options.health_check`` (default: real sockets, ``SocketProber``).
+    health probes of ``options.health_check`` (default: real sockets, ``SocketProber``). ``looked``: the
+    instances' records as the caller read them right before the round (DescribeInstances, e.g. to select
+    them): the first wave takes them as its look instead of asking again (later waves look for themselves,
+    as what was seen before the first wave is no evidence minutes later).
     """
     ids = dedupe(instance_ids)
     deadline = clock.monotonic() + options.timeout
@@ -75,26 +71,36 @@ def run_round(
         return _dry_run_round(client, ids, options, progress, cancel, deadline)
     check = options.health_check if options.wait_for_running else None
     probe = (prober or SocketProber)(check) if check is not None else None
-    run = _Round(client, options, progress, cancel, clock, deadline, len(waves(ids, options.max_unavailable)),
+    run = _Round(client, options, progress, cancel, clock, deadline, _wave_count(len(ids), options.max_unavailable),
                  check, probe)
-    remaining, number = ids, 0
-    while remaining:
+    done, number = 0, 0  # ids[done:] are still to go
+    while done < len(ids):
         number += 1
-        size = run.next_wave_size(len(remaining))
+        left = len(ids) - done
+        size = run.next_wave_size(left)
         stop = run.stop_reason(number) or run.budget_reason(number, size)
         if stop is not None:
-            for k, wave in enumerate(waves(remaining, options.max_unavailable)):
-                run.skip(wave, run.stop_reason(number + k) or stop)
+            step = options.max_unavailable or left
+            for k, start in enumerate(range(done, len(ids), step)):
+                run.skip(ids[start:start + step], run.stop_reason(number + k) or stop)
             break
-        wave, remaining = remaining[:size], remaining[size:]
-        run.result.waves = number - 1 + len(waves(wave + remaining, size))
-        run.wave(number, wave, last=not remaining)
-        if remaining:
+        wave = ids[done:done + size]
+        done += size
+        run.result.waves = number + _wave_count(len(ids) - done, size)
+        run.wave(number, wave, last=done == len(ids), looked=looked if number == 1 else None)
+        if done < len(ids):
             run.gate(number)
-    if cancel.is_set() and run.result.failed_ids:
+    if cancel.is_set() and run.failures:
         # cut short by Cancel wherever it landed (a retry's backoff, a status check after a lost reply...)
         run.result.cancelled = True
     return run.result
+
+
+def _wave_count(n: int, size: int | None) -> int:
+    """How many waves of at most ``size`` (None: all at once) ``n`` instances make."""
+    if n <= 0:
+        return 0
+    return 1 if size is None or size >= n else math.ceil(n / size)
 
 
 class _Round:
@@ -107,8 +113,11 @@ class _Round:
         self.cancel, self.clock, self.deadline = cancel, clock, deadline
         self.result = RoundResult(waves=wave_count)
         self.halt: str | None = None
-        self.baseline = Baseline()
-        self.left: set[str] = set()
+        #: instances of the round failed so far (not rebooted, not back, or unhealthy): ``failed_ids`` counted
+        #: wave by wave, not recomputed over the whole round after each
+        self.failures = 0
+        #: what the waits learnt of the reboot's length (ecs/waiter.Watch), handed on from wave to wave
+        self.floor = 0.0
         self.check, self.prober = check, prober
         #: rebooted instances that failed their health check: still down, so they use up maxUnavailable
         self.down: set[str] = set()
@@ -128,7 +137,7 @@ class _Round:
 
     def gate(self, number: int) -> None:
         """After a wave: stop the rollout past ``maxFailures``; else soak ``pauseBetweenWaves``."""
-        failed = len(self.result.failed_ids)
+        failed = self.failures
         limit = self.options.max_failures
         if self.halt is None and limit is not None and failed > limit:
             self.result.stopped_by_failures = True
@@ -163,9 +172,10 @@ class _Round:
         self.progress(ProgressEvent(kind, message, wave=number, waves=self.result.waves, running=running,
                                     total=total, healthy=healthy, ephemeral=ephemeral))
 
-    def probe(self, number: int, label: str, waited: WaitResult) -> int:
-        """Probe the wave's instances that are Running again; fail the unhealthy ones. Returns how many
-        are healthy. URLs come from the records the wait already read: no call of their own."""
+    def probe(self, number: int, label: str, waited: WaitResult, outcomes: list[InstanceOutcome]) -> int:
+        """Probe the wave's instances that are Running again; fail the unhealthy ones (their ``outcomes``,
+        the wave's, are replaced). Returns how many are healthy. URLs come from the records the wait
+        already read: no call of their own."""
         assert self.check is not None and self.prober is not None
         urls: dict[str, str] = {}
         failed: dict[str, str] = {}
@@ -192,9 +202,9 @@ class _Round:
         self.result.health.update(failed)
         if failed:
             self.down |= set(failed)
-            self.result.outcomes = [
-                replace(o, code=HEALTH_CHECK_FAILED, message=failed[o.instance_id]) if o.instance_id in failed else o
-                for o in self.result.outcomes]
+            for k, o in enumerate(outcomes):
+                if o.instance_id in failed:
+                    outcomes[k] = replace(o, code=HEALTH_CHECK_FAILED, message=failed[o.instance_id])
             for iid in list(failed)[:20]:
                 self.event("warning", f"{label}: {iid} failed its health check: {failed[iid]}", number)
         if health.cancelled:
@@ -205,103 +215,42 @@ class _Round:
             self.halt = f"wave {number} was not healthy before the round's timeout"
         return len(health.healthy)
 
-    def wave(self, number: int, wave: list[str], *, last: bool) -> None:
+    def wave(self, number: int, wave: list[str], *, last: bool, looked: Baseline | None = None) -> None:
         label = f"wave {number}/{self.result.waves}"
         self.event("wave_started", f"{label}: rebooting {len(wave)} instance(s)", number, total=len(wave))
-        self.baseline = self.look(wave)
-        outcomes = self.reboot(wave)
-        self.result.outcomes.extend(outcomes)
-        ok = [o for o in outcomes if o.ok]
-        failed = len(outcomes) - len(ok)
-        self.event("rebooted", f"{label}: {len(ok)} rebooted" + (f", {failed} failed" if failed else ""),
-                   number, total=len(wave))
-        if not ok or (last and not self.options.wait_for_running):
+
+        def on_rebooted(ok: int, failed: int) -> None:
+            self.event("rebooted", f"{label}: {ok} rebooted" + (f", {failed} failed" if failed else ""),
+                       number, total=len(wave))
+
+        pipeline = Wave(self.client, wave, self.options, wait=not last or self.options.wait_for_running,
+                        cancel=self.cancel, clock=self.clock, deadline=self.deadline, halted=lambda: self.halt,
+                        on_error=self._note_error, on_poll=self._waiting(number, label), on_rebooted=on_rebooted,
+                        floor=self.floor, looked=looked)
+        sent = pipeline.run()
+        self.floor = pipeline.watch.floor
+        self.result.request_ids.extend(sent.request_ids)
+        if sent.waited is None:
+            self.result.outcomes.extend(sent.outcomes)
+            self.failures += sum(1 for o in sent.outcomes if not o.ok)
             self.event("wave_done", f"{label} done", number, total=len(wave))
             return
-        self.wait(number, label, ok)
+        self.waited(number, label, sent)
 
-    def look(self, wave: list[str]) -> Baseline:
-        """The wave's instances before the reboot (``ceil(n/100)`` DescribeInstances): the evidence a lost
-        reply and the wait are judged against. A look that fails after the client's retries is tried
-        again (``_LOOKS`` in all) for the ids not yet seen; what is still unseen then has weaker evidence:
-        a lost reply can be settled only by a status in transition."""
-        taken_at = self.clock.utcnow()
-        states: dict[str, InstanceState] = {}
-        for _ in range(_LOOKS):
-            unseen = [i for i in wave if i not in states]
-            try:
-                states.update(self.client.describe_states(self.options.region_id, unseen, cancel=self.cancel,
-                                                          deadline=self.deadline))
-                break
-            except (Cancelled, DeadlineExceeded):
-                break
-            except EcsError:
-                continue
-        return Baseline(states, taken_at)
+    def _waiting(self, number: int, label: str) -> Callable[[int, int], None]:
+        """The ephemeral "waiting" line after a poll: at most one per ``_PROGRESS_EVERY`` seconds, and the
+        last one (every instance back) always."""
+        last = [float("-inf")]
 
-    def reboot(self, wave: list[str]) -> list[InstanceOutcome]:
-        if self.options.api == "RebootInstance":
-            replies = self._singles(wave)
-        else:
-            replies = self._batches(list(chunked(wave, MAX_INSTANCES_PER_CALL)))
-        outcomes: list[InstanceOutcome] = []
-        self.left = set()
-        for reply in replies:
-            outcomes.extend(reply.outcomes)
-            self.left |= reply.left
-            self.result.request_ids.extend(reply.request_ids)
-            self._note_error(reply.error)
-        return outcomes
+        def on_poll(back: int, total: int) -> None:
+            now = self.clock.monotonic()
+            if back < total and now - last[0] < _PROGRESS_EVERY:
+                return
+            last[0] = now
+            self.event("waiting", f"{label}: waiting: {back}/{total} Running", number,
+                       running=back, total=total, ephemeral=True)
 
-    def _batches(self, chunks: list[list[str]]) -> list[RebootReply]:
-        """The first chunk alone, the full chunks after it ``options.concurrency`` at a time, a partial
-        last chunk after those; replies in chunk order.
-
-        The first call is a canary: a refused signature or a wrong endpoint costs one call, not a burst,
-        and halts the wave. Keeping the short last chunk last means request logs list the calls as
-        100, 100, ..., remainder, as they did when every call waited for the previous one. Every chunk
-        is still one call of its own, sent at most once (reboot_batch's rules); a chunk not yet sent
-        when the round is cancelled or halted is not sent at all.
-        """
-
-        def one(chunk: list[str]) -> RebootReply:
-            if self.cancel.is_set() or self.halt is not None:
-                why = self.halt or "the round was cancelled"
-                return RebootReply([failure_outcome(i, Cancelled(why)) for i in chunk])
-            reply = self._batch(chunk)
-            if isinstance(reply.error, AuthFailure | ConfigError):
-                self.halt = self.halt or f"an earlier call failed: {reply.error}"
-            return reply
-
-        if not chunks:
-            return []
-        first, middle, last = one(chunks[0]), chunks[1:], []
-        if len(middle) > 1 and len(middle[-1]) < len(middle[0]):
-            middle, last = middle[:-1], middle[-1:]
-        workers = min(max(1, self.options.concurrency), len(middle))
-        if workers <= 1:
-            replies = [first, *map(one, middle)]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="ecsreboot-reboot") as pool:
-                replies = [first, *pool.map(one, middle)]
-        return replies + [one(chunk) for chunk in last]
-
-    def _batch(self, chunk: list[str]) -> RebootReply:
-        o = self.options
-        return self.client.reboot_instances(o.region_id, chunk, force=o.force, batch_optimization=o.batch_optimization,
-                                            cancel=self.cancel, deadline=self.deadline,
-                                            baseline=self.baseline.restricted(chunk))
-
-    def _singles(self, wave: list[str]) -> list[RebootReply]:
-        def one(instance_id: str) -> RebootReply:
-            if self.cancel.is_set():
-                return RebootReply([failure_outcome(instance_id, Cancelled("the round was cancelled"))])
-            return self.client.reboot_instance(self.options.region_id, instance_id, force=self.options.force,
-                                               cancel=self.cancel, deadline=self.deadline,
-                                               baseline=self.baseline.restricted([instance_id]))
-
-        with ThreadPoolExecutor(max(1, self.options.concurrency), thread_name_prefix="ecsreboot-reboot") as pool:
-            return list(pool.map(one, wave))
+        return on_poll
 
     def _note_error(self, error: EcsError | None) -> None:
         if error is None:
@@ -319,23 +268,19 @@ class _Round:
             # every further call would be refused the same way
             self.halt = f"an earlier call failed: {error}"
 
-    def wait(self, number: int, label: str, ok: list[InstanceOutcome]) -> None:
-        ids = [o.instance_id for o in ok]
-        left = self.left | {o.instance_id for o in ok if o.current_status in TRANSITIONAL}
-
-        def on_poll(back: int, total: int) -> None:
-            self.event("waiting", f"{label}: waiting: {back}/{total} Running", number,
-                       running=back, total=total, ephemeral=True)
-
-        schedule = PollSchedule(interval=self.options.poll_interval, max_interval=self.options.poll_max_interval)
-        waited = wait_until_running(self.client, self.options.region_id, ids, deadline=self.deadline,
-                                    cancel=self.cancel, clock=self.clock, left=left, baseline=self.baseline,
-                                    stale_window=self.client.stale_window, schedule=schedule, on_poll=on_poll)
-        self.result.not_back.extend(waited.pending + waited.missing)
+    def waited(self, number: int, label: str, sent: WaveOutcome) -> None:
+        """After a wave's wait: its outcomes and failures counted, its instances probed, its end reported."""
+        waited, ids = sent.waited, sent.ok
+        assert waited is not None
+        outcomes = sent.outcomes
+        not_back = waited.pending + waited.missing
+        self.result.not_back.extend(not_back)
         if waited.missing:
             self.event("warning", f"{label}: no longer listed by DescribeInstances: {', '.join(waited.missing)}",
                        number)
-        healthy = self.probe(number, label, waited) if self.check is not None else None
+        healthy = self.probe(number, label, waited, outcomes) if self.check is not None else None
+        self.result.outcomes.extend(outcomes)
+        self.failures += sum(1 for o in outcomes if not o.ok) + len(not_back)
         if waited.done and (healthy is None or healthy == len(ids)):
             extra = "" if healthy is None else f", {healthy} healthy"
             self.event("wave_done", f"{label} done: {len(waited.back)} Running again{extra}", number,
@@ -359,8 +304,7 @@ class _Round:
             self.event("wave_done", f"{label} done: {len(waited.back)} Running again, "
                        f"{len(waited.missing)} vanished", number, running=len(waited.back), total=len(ids))
             return
-        self.event("warning", f"{label}: {len(waited.pending + waited.missing)} instance(s) not Running again",
-                   number)
+        self.event("warning", f"{label}: {len(not_back)} instance(s) not Running again", number)
 
 
 def _dry_run_round(client: RoundClient, ids: list[str], options: RoundOptions, progress: Progress,

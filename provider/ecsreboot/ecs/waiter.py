@@ -1,28 +1,40 @@
-"""Waiting until rebooted instances are Running again: data (a poll schedule) plus one loop.
+"""Waiting until rebooted instances are Running again: a poll schedule, the bookkeeping (``Watch``) and
+one loop over it (``wait_until_running``); a pipelined round (ecs/pipeline.py) drives a ``Watch`` itself.
 
 An instance counts as back once it is seen Running with evidence that the reboot happened: it was
 seen leaving Running -- in a poll, or because the reboot call reported it Stopping/Starting
-(``left``) -- or its ``StartTime`` moved past the one in ``baseline`` (recorded before the reboot
+(``left``) -- or its ``StartTime`` moved past the one in the baseline (recorded before the reboot
 was sent). So a first poll that still shows the old Running is not mistaken for "back", and an
 instance whose whole reboot fell between two polls (slow polls behind a shared rate limit, a stale
 status) is still seen back. The API may keep showing the old Running for ``stale_window`` seconds
 after the reboot call, so for an instance only the call reported leaving, Running counts from a
-poll that starts that long after the wait began (or with a moved StartTime) -- not before.
+poll that starts that long after its group was rebooted (or with a moved StartTime) -- not before.
 
-Each poll asks only for the instances still pending, with DescribeInstances (100 ids and pages
-of 100 per call, the most of any describe), ``ceil(n/100)`` calls in parallel. Describes are
-retry-safe, so the client retries them on throttling, 5xx and transport errors. An id missing
-from ``missing_polls`` consecutive replies is reported in ``missing``, never taken as Running.
+Instances are watched in groups of at most 100, each with the time its reboot call was answered and
+its own schedule counted from then; a poll asks for the pending instances of the groups that are
+due, whole groups packed into DescribeInstances calls of at most 100 ids (the most of any describe).
+Describes are retry-safe, so the client retries them on throttling, 5xx and transport errors. An
+id missing from ``missing_polls`` consecutive replies is reported in ``missing``, never taken as
+Running.
 
-The loop is bounded by ``deadline`` (``clock.monotonic()`` seconds) and the ``cancel`` event; every
-sleep is ``clock.sleep(d, cancel)``, so a cancel returns at once. Outcomes are a value
-(``WaitResult``) that the round reads instance by instance.
+A ``Watch`` learns from its own polls: the largest time after its reboot at which a group was seen
+with none of its instances back (the *floor*) is a time before which the round's instances are
+not back yet, so the polls of groups rebooted later skip the points of their schedule up to it (a
+fleet's instances reboot alike; one that is faster than the rest is noticed at the first point
+after the floor). This is what keeps a round near one poll per group: the first groups find the
+reboot's length, the later ones look when it has passed.
+
+Every step of a ``Watch`` costs time in the ids it touches, not in the size of the fleet. The loop
+is bounded by ``deadline`` (``clock.monotonic()`` seconds) and the ``cancel`` event; every sleep is
+``clock.sleep(d, cancel)``, so a cancel returns at once. Outcomes are a value (``WaitResult``) that
+the round reads instance by instance.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +48,8 @@ from ..core.errors import (
     InvalidParameter,
     NotFound,
 )
+from ..core.operations import MAX_INSTANCES_PER_CALL
+from ..core.plan import chunked
 from ..core.status import InstanceStatus
 from .evidence import Baseline, InstanceState, started_since
 
@@ -69,7 +83,11 @@ class PollSchedule:
         delay = self.interval
         while True:
             yield delay
-            delay = min(self.max_interval, delay * self.factor)
+            delay = self.grown(delay)
+
+    def grown(self, delay: float) -> float:
+        """The delay after ``delay``."""
+        return min(self.max_interval, delay * self.factor)
 
 
 @dataclass
@@ -97,6 +115,190 @@ class WaitResult:
         return not self.pending and not self.missing and self.error is None
 
 
+class _Group:
+    """Up to 100 instances rebooted together: their reboot time, schedule and pending ids."""
+
+    __slots__ = ("asking", "at", "delay", "due", "pending", "size", "trust_from", "version")
+
+    def __init__(self, ids: Iterable[str], at: float, trust_from: float) -> None:
+        self.at, self.trust_from = at, trust_from
+        self.due, self.delay = at, 0.0
+        self.pending: dict[str, None] = dict.fromkeys(ids)
+        self.size = len(self.pending)
+        self.asking = False  # a poll of it is in flight
+        self.version = 0  # bumped on every reschedule: older heap entries are stale
+
+
+class Watch:
+    """Instances rebooted in groups at different times, waiting to be seen Running again: which to ask
+    about when, and what each answer shows. Bookkeeping only -- no calls, no clock: times are passed in.
+
+    ``at_once``: a group's first poll comes at its reboot time, else one ``interval`` later -- when the
+    StartTime recorded before the call is old enough that any start since must show a later one, a poll
+    that catches the transition adds no evidence. ``floor``: a floor learnt before (by an earlier wave of
+    the round), see the module docstring.
+    """
+
+    def __init__(self, schedule: PollSchedule | None = None, *, stale_window: float = 0.0, at_once: bool = False,
+                 floor: float = 0.0) -> None:
+        self.schedule = schedule or PollSchedule()
+        self.stale_window = stale_window
+        self.at_once = at_once
+        self.floor = floor
+        self.result = WaitResult()
+        self._groups: dict[str, _Group] = {}  # pending id -> its group
+        self._order: dict[str, None] = {}  # every id watched, in the order added
+        self._baseline: dict[str, InstanceState] = {}
+        self._reported_left: set[str] = set()  # by the reboot call only: Running may still be the stale old one
+        self._left: set[str] = set()  # seen not Running by a poll
+        self._absent: dict[str, int] = {}
+        self._heap: list[tuple[float, int, int, _Group]] = []
+        self._seq = 0
+        self._pending = 0
+
+    # --- what is watched ------------------------------------------------------------------------
+
+    def add(self, ids: Sequence[str], *, at: float, left: Iterable[str] = (),
+            baseline: Mapping[str, InstanceState] | None = None, at_once: bool | None = None) -> None:
+        """Watch ``ids`` (new ones; groups of at most 100), rebooted at ``at``; ``left``: those the reboot
+        call reported leaving Running; ``baseline``: their records from the look before the call;
+        ``at_once``: poll them first at ``at`` (default: the watch's ``at_once``)."""
+        first_at_once = self.at_once if at_once is None else at_once
+        fresh = [i for i in dict.fromkeys(ids) if i not in self._order]
+        wanted = set(fresh)
+        self._reported_left.update(i for i in left if i in wanted)
+        if baseline:
+            self._baseline.update((i, baseline[i]) for i in fresh if i in baseline)
+        for chunk in chunked(fresh, MAX_INSTANCES_PER_CALL):
+            group = _Group(chunk, at, at + self.stale_window)
+            group.delay = self.schedule.interval
+            if not first_at_once:
+                self._step(group)
+            self._skip_to_floor(group)
+            for i in chunk:
+                self._groups[i] = group
+                self._order[i] = None
+                self._absent[i] = 0
+                self.result.statuses[i] = ""
+            self._pending += len(chunk)
+            self._push(group)
+
+    @property
+    def pending(self) -> int:
+        """How many instances are still to be seen back (or missing)."""
+        return self._pending
+
+    @property
+    def watched(self) -> int:
+        return len(self._order)
+
+    @property
+    def back(self) -> int:
+        return len(self.result.back)
+
+    # --- when to poll -----------------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """When the next poll is due (``clock.monotonic()``); None while nothing waits for one."""
+        while self._heap:
+            due, _, version, group = self._heap[0]
+            if version == group.version and not group.asking and group.pending:
+                return due
+            heapq.heappop(self._heap)
+        return None
+
+    def take(self, now: float, limit: int | None = MAX_INSTANCES_PER_CALL) -> list[str]:
+        """The pending ids of the groups due at ``now``, whole groups, at most ``limit`` ids (a group is
+        never split; None: every due group). Those groups count as being polled until ``answer``."""
+        ids: list[str] = []
+        while (due := self.next_due()) is not None and due <= now:
+            group = self._heap[0][3]
+            if limit is not None and ids and len(ids) + len(group.pending) > limit:
+                break
+            heapq.heappop(self._heap)
+            group.asking = True
+            ids.extend(group.pending)
+        return ids
+
+    # --- what a poll showed ------------------------------------------------------------------------
+
+    def answer(self, asked: Sequence[str], seen: Mapping[str, InstanceState] | None, *, polled_at: float,
+               at: float) -> list[str]:
+        """Apply one poll of ``asked`` that started at ``polled_at`` and was answered at ``at``; ``seen`` is
+        None when it failed (transient): those groups are polled again at their next point. Returns the
+        ids seen back."""
+        groups: dict[int, tuple[_Group, list[str]]] = {}
+        for i in asked:
+            group = self._groups.get(i)
+            if group is not None:
+                groups.setdefault(id(group), (group, []))[1].append(i)
+        came_back: list[str] = []
+        for group, ids in groups.values():
+            if seen is not None:
+                found = self._judge(group, ids, seen, polled_at, at)
+                came_back += found
+                if len(group.pending) == group.size and any(i in seen for i in ids):
+                    # the whole group still down (a straggler of a group otherwise back teaches nothing)
+                    self.floor = max(self.floor, polled_at - group.at)
+            group.asking = False
+            if group.pending:
+                group.due = polled_at
+                self._step(group)
+                self._skip_to_floor(group)
+                self._push(group)
+        return came_back
+
+    def outcome(self) -> WaitResult:
+        """The result so far: ``back`` in the order seen, ``pending`` in the order added."""
+        result = self.result
+        result.pending = [i for i in self._order if i in self._groups]
+        return result
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _judge(self, group: _Group, ids: list[str], seen: Mapping[str, InstanceState], polled_at: float,
+               at: float) -> list[str]:
+        result, trusted = self.result, polled_at >= group.trust_from
+        found: list[str] = []
+        for i in ids:
+            now = seen.get(i)
+            if now is None:
+                self._absent[i] += 1
+                if self._absent[i] >= self.schedule.missing_polls:
+                    result.missing.append(i)
+                    self._drop(group, i)
+                continue
+            self._absent[i] = 0
+            result.statuses[i] = now.status
+            if now.status != RUNNING:
+                self._left.add(i)
+            elif (i in self._left or (trusted and i in self._reported_left)
+                  or started_since(self._baseline.get(i), now)):
+                result.back.append(i)
+                result.records[i], result.back_at[i] = now, at
+                found.append(i)
+                self._drop(group, i)
+        return found
+
+    def _drop(self, group: _Group, instance_id: str) -> None:
+        del group.pending[instance_id]
+        del self._groups[instance_id]
+        self._pending -= 1
+
+    def _step(self, group: _Group) -> None:
+        group.due += group.delay
+        group.delay = self.schedule.grown(group.delay)
+
+    def _skip_to_floor(self, group: _Group) -> None:
+        while self.floor > 0 and group.due - group.at <= self.floor and group.delay > 0:
+            self._step(group)
+
+    def _push(self, group: _Group) -> None:
+        group.version += 1
+        self._seq += 1
+        heapq.heappush(self._heap, (group.due, self._seq, group.version, group))
+
+
 def wait_until_running(
     reader: StatusReader,
     region_id: str,
@@ -111,21 +313,17 @@ def wait_until_running(
     schedule: PollSchedule | None = None,
     on_poll: Callable[[int, int], None] | None = None,
 ) -> WaitResult:
-    """Poll until every instance is back (see the module docstring). ``on_poll(back, total)`` per poll."""
-    schedule = schedule or PollSchedule()
-    ids = list(dict.fromkeys(instance_ids))
-    state = _State(ids, set(left) & set(ids), schedule.missing_polls, baseline or Baseline())
+    """Poll until every instance is back (see the module docstring), all rebooted when the wait starts:
+    each poll asks for every pending instance (``ceil(n/100)`` describes at once). ``on_poll(back,
+    total)`` per poll."""
     start = clock.monotonic()
-    trust_from = start + stale_window
-    delays = iter(schedule.delays())
-    result = WaitResult(statuses=dict.fromkeys(ids, ""))
-    while state.pending:
-        if cancel.is_set():
-            result.cancelled = True
-            break
-        polled_at = clock.monotonic()
+    watch = Watch(schedule, stale_window=stale_window, at_once=True)
+    watch.add(instance_ids, at=start, left=left, baseline=baseline.states if baseline else None)
+    result = watch.result
+    for polled_at in _ticks(watch, clock, deadline, cancel, result):
+        asked = watch.take(polled_at, limit=None)
         try:
-            seen = reader.describe_states(region_id, state.pending, cancel=cancel, deadline=deadline)
+            seen = reader.describe_states(region_id, asked, cancel=cancel, deadline=deadline)
         except Cancelled:
             result.cancelled = True
             break
@@ -138,54 +336,32 @@ def wait_until_running(
         except EcsError:
             seen = None  # transient even after the client's retries: poll again later
         result.polls += 1
-        if seen is not None:
-            state.update(seen, result, trusted=polled_at >= trust_from, at=clock.monotonic())
-            if on_poll is not None:
-                on_poll(len(state.back), len(ids))
-        if not state.pending:
-            break
-        remaining = deadline - clock.monotonic()
-        if remaining <= 0:
-            result.timed_out = True
-            break
-        pause = max(0.0, next(delays) - (clock.monotonic() - polled_at))
-        if not clock.sleep(min(pause, remaining), cancel):
-            result.cancelled = True
-            break
-    result.back, result.pending, result.missing = state.back, state.pending, state.missing
+        watch.answer(asked, seen, polled_at=polled_at, at=clock.monotonic())
+        if seen is not None and on_poll is not None:
+            on_poll(watch.back, watch.watched)
+    result = watch.outcome()
     result.waited_s = clock.monotonic() - start
     return result
 
 
-class _State:
-    """Per-instance bookkeeping of one wait."""
-
-    def __init__(self, ids: list[str], left: set[str], missing_polls: int, baseline: Baseline) -> None:
-        self.pending = list(ids)
-        self.reported_left = set(left)  # by the reboot call only: Running may still be the stale old one
-        self.left: set[str] = set()  # seen not Running by a poll
-        self.baseline = baseline
-        self.back: list[str] = []
-        self.missing: list[str] = []
-        self._absent: dict[str, int] = dict.fromkeys(ids, 0)
-        self._missing_polls = missing_polls
-
-    def update(self, seen: dict[str, InstanceState], result: WaitResult, *, trusted: bool, at: float) -> None:
-        statuses = result.statuses
-        for i in self.pending:
-            now = seen.get(i)
-            if now is None:
-                self._absent[i] += 1
-                if self._absent[i] >= self._missing_polls:
-                    self.missing.append(i)
-                continue
-            self._absent[i] = 0
-            statuses[i] = now.status
-            if now.status != RUNNING:
-                self.left.add(i)
-            elif (i in self.left or (trusted and i in self.reported_left)
-                  or started_since(self.baseline.get(i), now)):
-                self.back.append(i)
-                result.records[i], result.back_at[i] = now, at
-        done = set(self.back) | set(self.missing)
-        self.pending = [i for i in self.pending if i not in done]
+def _ticks(watch: Watch, clock: Clock, deadline: float, cancel: threading.Event,
+           result: WaitResult) -> Iterator[float]:
+    """The start of each poll: at once, then whenever the watch is next due; ends (setting the result's
+    flag) when nothing is pending, at the deadline or on cancel."""
+    while watch.pending:
+        if cancel.is_set():
+            result.cancelled = True
+            return
+        now = clock.monotonic()
+        due = watch.next_due()
+        if due is None:  # nothing left to ask about (not reached: every poll is answered before the next)
+            return
+        if due > now:
+            if now >= deadline:
+                result.timed_out = True
+                return
+            if not clock.sleep(min(due, deadline) - now, cancel):
+                result.cancelled = True
+                return
+            continue
+        yield now

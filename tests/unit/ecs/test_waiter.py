@@ -128,7 +128,10 @@ def test_cancel_interrupts_a_real_sleep_promptly() -> None:
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     start = time.monotonic()
-    result = wait_until_running(ecs.client(), REGION, ["i-1"], deadline=time.monotonic() + 60,
+    # the client runs on the cloud's FakeClock (from 1,000 s): the deadline must lie ahead on both clocks,
+    # whatever the machine's uptime
+    deadline = max(time.monotonic(), ecs.clock.monotonic()) + 60
+    result = wait_until_running(ecs.client(), REGION, ["i-1"], deadline=deadline,
                                 cancel=cancel, clock=SystemClock(), schedule=PollSchedule(interval=30))
     assert result.cancelled
     assert time.monotonic() - start < 1.0
