@@ -332,7 +332,8 @@ def _describe_failures(failures: Sequence[InstanceOutcome], request_ids: Sequenc
 
 
 def _round_summary(result: RoundResult, options: RoundOptions) -> str:
-    ok = sum(1 for o in result.outcomes if o.ok and o.instance_id not in set(result.not_back))
+    not_back = set(result.not_back)
+    ok = sum(1 for o in result.outcomes if o.ok and o.instance_id not in not_back)
     back = (" and Running again" + (" and healthy" if options.health_check else "")) if options.wait_for_running \
         else ""
     return f"rebooted {ok} of {len(result.outcomes)} instance(s){back} in {result.waves} wave(s)"

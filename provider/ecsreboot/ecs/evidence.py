@@ -101,9 +101,6 @@ class Baseline:
     def decisive(self, instance_id: str, skew: float) -> bool:
         return start_time_decisive(self.states.get(instance_id), self.taken_at, skew)
 
-    def restricted(self, instance_ids: list[str]) -> Baseline:
-        return Baseline({i: s for i, s in self.states.items() if i in set(instance_ids)}, self.taken_at)
-
 
 def rebooted_evidence(baseline: Baseline, instance_id: str, now: InstanceState | None) -> str | None:
     """Why ``now`` proves the instance was rebooted since the baseline, or None.

@@ -14,12 +14,13 @@ AccessKeyId, which this project treats as secret.
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -65,6 +66,13 @@ class RequestsTransport:
 
     The adapter does no retries of its own (``max_retries=0``): retrying is the client's decision,
     because only the client knows whether an action is safe to repeat.
+
+    The environment is read once, not on every request as ``requests`` does by default (``trust_env``:
+    proxy variables scanned, ``~/.netrc`` looked for, the CA bundle path checked on disk -- a walk of the
+    environment and a few file-system calls per request): ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are
+    read here and honoured as ``requests`` honours them, the proxies of an endpoint (``HTTPS_PROXY``,
+    ``NO_PROXY``, ...) on its first request; ``.netrc`` credentials are never sent (an ``Authorization``
+    header of their own would replace the request's signature).
     """
 
     def __init__(
@@ -75,16 +83,21 @@ class RequestsTransport:
         verify: bool | str = True,
         pool_size: int = 16,
     ) -> None:
+        env = os.environ
         self._timeout = (connect_timeout, read_timeout)
         self._session = requests.Session()
-        self._session.verify = verify
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self._session.trust_env = False
+        self._session.verify = (env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True) \
+            if verify is True else verify
+        adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
+        self._proxies: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        host = urlsplit(request.url).netloc
+        parts = urlsplit(request.url)
+        host = parts.netloc
         read_timeout = self._timeout[1]
         if request.read_timeout is not None:
             read_timeout = max(0.001, min(read_timeout, request.read_timeout))
@@ -96,6 +109,7 @@ class RequestsTransport:
                 data=request.body,
                 timeout=(self._timeout[0], read_timeout),
                 allow_redirects=False,
+                proxies=self._proxies_for(parts.scheme, host),
             )
             body = reply.content
         except requests.RequestException as exc:
@@ -106,9 +120,51 @@ class RequestsTransport:
             body=body,
         )
 
+    def _proxies_for(self, scheme: str, netloc: str) -> dict[str, str]:
+        """The environment's proxies for an endpoint (``HTTPS_PROXY``, ``NO_PROXY``, ...), worked out once."""
+        key = f"{scheme}://{netloc}"
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = requests.utils.get_environ_proxies(key + "/")
+        return found
+
     def close(self) -> None:
         with self._lock:
             self._session.close()
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """The HTTP adapter, with its certificate checks (the CA bundle exists, is it a directory) done once
+    per setting rather than on every request; the outcome is the same."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._checked: dict[tuple[bool, Any, Any], dict[str, Any]] = {}
+        self._pool_keys: dict[tuple[str, Any, Any], Any] = {}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        key = (url[:5].lower() == "https", verify, cert)
+        settings = self._checked.get(key)
+        if settings is None:
+            probe = _ConnSettings()
+            # raises as requests does for a missing file
+            super().cert_verify(probe, url, verify, cert)  # type: ignore[no-untyped-call]
+            settings = self._checked[key] = vars(probe)
+        for name, value in settings.items():
+            setattr(conn, name, value)
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        parts = urlsplit(request.url)
+        key = (f"{parts.scheme}://{parts.netloc}", verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        host, pool = found
+        return dict(host), dict(pool)  # copies: the pool manager may keep what it is given
+
+
+class _ConnSettings:
+    """Collects what ``HTTPAdapter.cert_verify`` sets on a connection pool."""
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\][^\"')]*")

@@ -213,6 +213,11 @@ class Watch:
         ids: list[str] = []
         while (due := self.next_due()) is not None and due <= now:
             group = self._heap[0][3]
+            if self._below_floor(group):  # the floor rose since it was scheduled: its point is skipped now
+                heapq.heappop(self._heap)
+                self._skip_to_floor(group)
+                self._push(group)
+                continue
             if limit is not None and ids and len(ids) + len(group.pending) > limit:
                 break
             heapq.heappop(self._heap)
@@ -289,8 +294,11 @@ class Watch:
         group.due += group.delay
         group.delay = self.schedule.grown(group.delay)
 
+    def _below_floor(self, group: _Group) -> bool:
+        return self.floor > 0 and group.due - group.at <= self.floor and group.delay > 0
+
     def _skip_to_floor(self, group: _Group) -> None:
-        while self.floor > 0 and group.due - group.at <= self.floor and group.delay > 0:
+        while self._below_floor(group):
             self._step(group)
 
     def _push(self, group: _Group) -> None:

@@ -149,8 +149,36 @@ def test_untrusted_certificate_is_refused_before_sending(serve: Callable[..., Se
     assert seen == []  # the handshake failed: the server never read a request
 
 
-def test_https_verifies_certificates_by_default() -> None:
+def test_https_verifies_certificates_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
     assert RequestsTransport()._session.verify is True
+    bundle = tmp_path / "ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # honoured as requests honours it
+    assert RequestsTransport()._session.verify == str(bundle)
+    assert RequestsTransport(verify=False)._session.verify is False
+
+
+def test_the_environment_is_read_once_not_per_request(serve: Callable[..., Server],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No walk of the environment, no ~/.netrc look-up, no stat of the CA bundle per request (requests' own
+    trust_env does all three): proxies and the bundle are worked out once."""
+    def ok(conn: socket.socket) -> None:
+        while _read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    server = serve(ok)
+    transport = RequestsTransport()
+    url = f"http://127.0.0.1:{server.port}/?a=b"
+    transport.send(HttpRequest("POST", url))  # the first request works out the endpoint's proxies
+    looked: list[str] = []
+    monkeypatch.setattr("os.path.exists", lambda p: looked.append(str(p)) or True)
+    monkeypatch.setattr("os.path.isdir", lambda p: looked.append(str(p)) or False)
+    monkeypatch.setattr("requests.utils.get_environ_proxies", lambda *a, **k: looked.append("environ") or {})
+    for _ in range(3):
+        assert transport.send(HttpRequest("POST", url)).status == 200
+    transport.close()
+    assert looked == []
 
 
 def _wrapped(reason: Exception) -> urllib3.exceptions.MaxRetryError:
