@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from .retry import RetryPolicy, TokenBucket
     from .rounds import RoundClient, run_round
-    from .transport import HttpRequest, HttpResponse, RequestsTransport, Transport
+    from .transport import HttpRequest, HttpResponse, HttpTransport, Transport
     from .waiter import PollSchedule, WaitResult, wait_until_running
 
 _HOME = {
@@ -51,7 +51,7 @@ _HOME = {
     "RetryPolicy": "retry", "TokenBucket": "retry",
     "RoundClient": "rounds", "run_round": "rounds",
     "HttpRequest": "transport", "HttpResponse": "transport",
-    "RequestsTransport": "transport", "Transport": "transport",
+    "HttpTransport": "transport", "Transport": "transport",
     "PollSchedule": "waiter", "WaitResult": "waiter", "wait_until_running": "waiter",
 }
 
@@ -82,13 +82,13 @@ __all__ = [
     "HealthResult",
     "HttpRequest",
     "HttpResponse",
+    "HttpTransport",
     "PollSchedule",
     "ProbeOutcome",
     "Prober",
     "RebootReply",
     "Rebooter",
     "RecoverySettings",
-    "RequestsTransport",
     "RetryPolicy",
     "RoundClient",
     "SocketProber",

@@ -42,7 +42,7 @@ from .config import ClientConfig
 from .credentials import CredentialsProvider
 from .evidence import InstanceState
 from .retry import RetryPolicy, TokenBucket
-from .transport import RequestsTransport, Transport
+from .transport import HttpTransport, Transport
 from .wire import build_request, parse_reply
 
 log = logging.getLogger("ecsreboot.ecs")
@@ -78,7 +78,7 @@ class EcsClient:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self._credentials = credentials
-        self._transport = transport or RequestsTransport(
+        self._transport = transport or HttpTransport(
             connect_timeout=config.connect_timeout, read_timeout=config.request_timeout,
             pool_size=max(16, config.describe_concurrency * 2))
         self._rand = rand or random.random

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
-import requests.adapters
+import requests.utils
+import urllib3
 import urllib3.exceptions
 
 from ..core.errors import TransportError
@@ -61,18 +61,21 @@ class Transport(Protocol):
         ...
 
 
-class RequestsTransport:
-    """``requests`` with one pooled session, connect/read timeouts and certificate verification.
+class HttpTransport:
+    """Pooled keep-alive connections (urllib3, as ``requests`` uses underneath), connect/read timeouts and
+    certificate verification.
 
-    The adapter does no retries of its own (``max_retries=0``): retrying is the client's decision,
-    because only the client knows whether an action is safe to repeat.
-
-    The environment is read once, not on every request as ``requests`` does by default (``trust_env``:
-    proxy variables scanned, ``~/.netrc`` looked for, the CA bundle path checked on disk -- a walk of the
-    environment and a few file-system calls per request): ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are
-    read here and honoured as ``requests`` honours them, the proxies of an endpoint (``HTTPS_PROXY``,
+    One connection pool per endpoint, kept for the transport's life, and requests sent by their path: no
+    per-request work beyond the request itself. ``requests``' own layer redid per call what a client of
+    one endpoint needs once -- walk the environment for proxies, look for ``~/.netrc``, check the CA
+    bundle on disk, build a pool key, parse and re-quote the whole (long, signed) URL twice -- about
+    half of the client's CPU per request. The environment is honoured as ``requests`` honours it, read
+    once: ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` here, an endpoint's proxies (``HTTPS_PROXY``,
     ``NO_PROXY``, ...) on its first request; ``.netrc`` credentials are never sent (an ``Authorization``
     header of their own would replace the request's signature).
+
+    Nothing is retried here (``retries=False``): retrying is the client's decision, because only the
+    client knows whether an action is safe to repeat.
     """
 
     def __init__(
@@ -83,99 +86,91 @@ class RequestsTransport:
         verify: bool | str = True,
         pool_size: int = 16,
     ) -> None:
-        env = os.environ
         self._timeout = (connect_timeout, read_timeout)
-        self._session = requests.Session()
-        self._session.trust_env = False
-        self._session.verify = (env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True) \
-            if verify is True else verify
-        adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._proxies: dict[str, dict[str, str]] = {}
+        if verify is True:  # as requests: the environment's bundle, else certifi's
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self.verify: bool | str = verify
+        self._pool_size = pool_size
+        self._pools: dict[str, _Pool] = {}
         self._lock = threading.Lock()
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        parts = urlsplit(request.url)
-        host = parts.netloc
         read_timeout = self._timeout[1]
         if request.read_timeout is not None:
             read_timeout = max(0.001, min(read_timeout, request.read_timeout))
+        scheme, host, path, query, _ = urlsplit(request.url)
         try:
-            reply = self._session.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=request.body,
-                timeout=(self._timeout[0], read_timeout),
-                allow_redirects=False,
-                proxies=self._proxies_for(parts.scheme, host),
-            )
-            body = reply.content
-        except requests.RequestException as exc:
-            raise map_requests_error(exc, host, read_timeout=read_timeout) from None
+            pool = self._pool(scheme, host)
+            headers = dict(request.headers)
+            headers.setdefault("accept-encoding", "gzip, deflate")
+            reply = pool.send(request.method, request.url, f"{path or '/'}{'?' + query if query else ''}",
+                              headers, request.body, urllib3.Timeout(connect=self._timeout[0], read=read_timeout))
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise map_urllib3_error(exc, host, read_timeout=read_timeout) from None
         return HttpResponse(
-            status=reply.status_code,
+            status=reply.status,
             headers={k.lower(): v for k, v in reply.headers.items()},
-            body=body,
+            body=reply.data,
         )
 
-    def _proxies_for(self, scheme: str, netloc: str) -> dict[str, str]:
-        """The environment's proxies for an endpoint (``HTTPS_PROXY``, ``NO_PROXY``, ...), worked out once."""
+    def _pool(self, scheme: str, netloc: str) -> _Pool:
         key = f"{scheme}://{netloc}"
-        found = self._proxies.get(key)
-        if found is None:
-            found = self._proxies[key] = requests.utils.get_environ_proxies(key + "/")
-        return found
+        pool = self._pools.get(key)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.get(key)
+                if pool is None:
+                    pool = self._pools[key] = _Pool(key, self.verify, self._pool_size)
+        return pool
 
     def close(self) -> None:
         with self._lock:
-            self._session.close()
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
 
-class _Adapter(requests.adapters.HTTPAdapter):
-    """The HTTP adapter, with its certificate checks (the CA bundle exists, is it a directory) done once
-    per setting rather than on every request; the outcome is the same."""
+class _Pool:
+    """The connections to one endpoint: direct, or through the proxy the environment names for it."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._checked: dict[tuple[bool, Any, Any], dict[str, Any]] = {}
-        self._pool_keys: dict[tuple[str, Any, Any], Any] = {}
+    def __init__(self, origin: str, verify: bool | str, size: int) -> None:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise urllib3.exceptions.LocationValueError(f"not an http(s) endpoint: {origin}")
+        tls: dict[str, Any] = {}
+        if parts.scheme == "https":
+            tls["cert_reqs"] = "CERT_REQUIRED" if verify else "CERT_NONE"
+            bundle = verify if isinstance(verify, str) else (requests.utils.DEFAULT_CA_BUNDLE_PATH if verify else None)
+            if bundle is not None:
+                tls["ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"] = bundle
+        proxy = requests.utils.select_proxy(origin + "/", requests.utils.get_environ_proxies(origin + "/"))
+        self._proxy: urllib3.ProxyManager | None = None
+        self._direct: urllib3.HTTPConnectionPool | None = None
+        if proxy:
+            self._proxy = urllib3.ProxyManager(proxy if "://" in proxy else f"http://{proxy}",
+                                               num_pools=1, maxsize=size, retries=False, **tls)
+        else:
+            pool_class = urllib3.HTTPSConnectionPool if parts.scheme == "https" else urllib3.HTTPConnectionPool
+            self._direct = pool_class(parts.hostname, parts.port, maxsize=size, block=False, retries=False,
+                                      **tls)
 
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        key = (url[:5].lower() == "https", verify, cert)
-        settings = self._checked.get(key)
-        if settings is None:
-            probe = _ConnSettings()
-            # raises as requests does for a missing file
-            super().cert_verify(probe, url, verify, cert)  # type: ignore[no-untyped-call]
-            settings = self._checked[key] = vars(probe)
-        for name, value in settings.items():
-            setattr(conn, name, value)
+    def send(self, method: str, url: str, target: str, headers: dict[str, str], body: bytes,
+             timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
+        if self._direct is not None:
+            return self._direct.urlopen(method, target, body=body, headers=headers, redirect=False, retries=False,
+                                        timeout=timeout, assert_same_host=False, preload_content=True)
+        assert self._proxy is not None
+        return self._proxy.urlopen(method, url, body=body, headers=headers, redirect=False, retries=False,
+                                   timeout=timeout, preload_content=True)
 
-    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
-        parts = urlsplit(request.url)
-        key = (f"{parts.scheme}://{parts.netloc}", verify, cert)
-        found = self._pool_keys.get(key)
-        if found is None:
-            found = self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
-        host, pool = found
-        return dict(host), dict(pool)  # copies: the pool manager may keep what it is given
-
-
-class _ConnSettings:
-    """Collects what ``HTTPAdapter.cert_verify`` sets on a connection pool."""
+    def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+        if self._proxy is not None:
+            self._proxy.clear()
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\][^\"')]*")
-
-
-def _reason(exc: BaseException) -> BaseException | None:
-    """The innermost urllib3 cause of a requests exception, if any."""
-    inner = exc.args[0] if exc.args else None
-    if isinstance(inner, urllib3.exceptions.MaxRetryError):
-        return inner.reason
-    return inner if isinstance(inner, BaseException) else None
 
 
 def _detail(exc: BaseException | None) -> str:
@@ -186,30 +181,37 @@ def _detail(exc: BaseException | None) -> str:
     return f" ({found.group(0).strip()})" if found else f" ({type(exc).__name__})"
 
 
-def map_requests_error(exc: requests.RequestException, host: str, *, read_timeout: float) -> TransportError:
-    """Classify a ``requests`` failure by whether the request can have reached the server."""
-    reason = _reason(exc)
-    if isinstance(exc, requests.ConnectTimeout):
+def map_urllib3_error(exc: BaseException, host: str, *, read_timeout: float) -> TransportError:
+    """Classify a failure by whether the request can have reached the server."""
+    errors = urllib3.exceptions
+    if isinstance(exc, errors.ProxyError):  # judged by what happened on the way to the proxy
+        inner = exc.original_error if isinstance(getattr(exc, "original_error", None), Exception) else None
+        if isinstance(inner, errors.NewConnectionError | errors.ConnectTimeoutError):
+            return TransportError(f"cannot connect to the proxy for {host}{_detail(inner)}", sent=False)
+        return TransportError(f"proxy error talking to {host}", sent=True)
+    if isinstance(exc, _NAME_RESOLUTION):
+        return TransportError(f"cannot resolve host {host}", sent=False)
+    if isinstance(exc, errors.NewConnectionError):  # (a ConnectTimeoutError too: checked first)
+        return TransportError(f"cannot connect to {host}{_detail(exc)}", sent=False)
+    if isinstance(exc, errors.ConnectTimeoutError):
         return TransportError(f"timed out connecting to {host}", sent=False)
-    if isinstance(exc, requests.ReadTimeout):
+    if isinstance(exc, errors.ReadTimeoutError):
         return TransportError(f"no reply from {host} within {read_timeout:g}s (read timeout)", sent=True)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, errors.SSLError):
         # A rejected certificate is decided in the handshake, before any request byte is written.
-        handshake = any(isinstance(a, ssl.SSLCertVerificationError) for a in getattr(reason, "args", ())) or (
+        handshake = any(isinstance(a, ssl.SSLCertVerificationError) for a in exc.args) or (
             "CERTIFICATE_VERIFY_FAILED" in str(exc))
         what = "TLS certificate verification failed for" if handshake else "TLS error talking to"
         return TransportError(f"{what} {host}", sent=not handshake)
-    if isinstance(exc, requests.ConnectionError):
-        if isinstance(reason, urllib3.exceptions.NameResolutionError):
-            return TransportError(f"cannot resolve host {host}", sent=False)
-        if isinstance(reason, urllib3.exceptions.NewConnectionError):
-            return TransportError(f"cannot connect to {host}{_detail(reason)}", sent=False)
-        return TransportError(
-            f"connection to {host} closed before a reply came{_detail(reason)}", sent=True
-        )
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema |
-                  requests.exceptions.InvalidSchema):
+    if isinstance(exc, errors.LocationValueError | errors.ProxySchemeUnknown):
         return TransportError(f"invalid endpoint URL for host {host!r}", sent=False)
-    # ChunkedEncodingError, ContentDecodingError, ...: the reply started, so the server had the request.
+    if isinstance(exc, errors.ProtocolError):
+        reason = next((a for a in exc.args if isinstance(a, BaseException)), None)
+        return TransportError(f"connection to {host} closed before a reply came{_detail(reason)}", sent=True)
+    # a broken body, a decoding error, anything else: the reply started, so the server had the request
     return TransportError(f"broken reply from {host} ({type(exc).__name__})", sent=True)
 
+
+#: a DNS failure (urllib3 2 names it; urllib3 1.26 reports a NewConnectionError)
+_NAME_RESOLUTION: tuple[type[BaseException], ...] = tuple(
+    c for c in (getattr(urllib3.exceptions, "NameResolutionError", None),) if c is not None)

@@ -1,4 +1,4 @@
-"""Transport: requests exceptions mapped to TransportError(sent=...), over real loopback sockets where possible."""
+"""Transport: urllib3 exceptions mapped to TransportError(sent=...), over real loopback sockets where possible."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import urllib3.exceptions
 
 from ecsreboot.core.errors import TransportError
-from ecsreboot.ecs import HttpRequest, RequestsTransport
-from ecsreboot.ecs.transport import map_requests_error
+from ecsreboot.ecs import HttpRequest, HttpTransport
+from ecsreboot.ecs.transport import map_urllib3_error
 
 SECRET_QUERY = "?AccessKeyId=AK-VERY-SECRET&Signature=abc"
 
@@ -80,7 +79,7 @@ def serve() -> Iterator[Callable[..., Server]]:
 
 
 def _send(url: str, read_timeout: float = 5.0, **kw: object) -> TransportError:
-    transport = RequestsTransport(connect_timeout=2.0, read_timeout=read_timeout, **kw)  # type: ignore[arg-type]
+    transport = HttpTransport(connect_timeout=2.0, read_timeout=read_timeout, **kw)  # type: ignore[arg-type]
     try:
         with pytest.raises(TransportError) as caught:
             transport.send(HttpRequest("POST", url + SECRET_QUERY))
@@ -96,7 +95,7 @@ def test_a_reply_is_returned_with_lowercased_headers(serve: Callable[..., Server
         conn.sendall(b"HTTP/1.1 400 Bad\r\nX-Acs-Retry-After: 10\r\nContent-Length: 2\r\n\r\n{}")
 
     server = serve(ok)
-    transport = RequestsTransport()
+    transport = HttpTransport()
     reply = transport.send(HttpRequest("POST", f"http://127.0.0.1:{server.port}/?a=b", {"host": "x"}))
     transport.close()
     assert (reply.status, reply.headers["x-acs-retry-after"], reply.body) == (400, "10", b"{}")
@@ -152,58 +151,60 @@ def test_untrusted_certificate_is_refused_before_sending(serve: Callable[..., Se
 def test_https_verifies_certificates_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
-    assert RequestsTransport()._session.verify is True
+    assert HttpTransport().verify is True
     bundle = tmp_path / "ca.pem"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # honoured as requests honours it
-    assert RequestsTransport()._session.verify == str(bundle)
-    assert RequestsTransport(verify=False)._session.verify is False
+    assert HttpTransport().verify == str(bundle)
+    assert HttpTransport(verify=False).verify is False
 
 
 def test_the_environment_is_read_once_not_per_request(serve: Callable[..., Server],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """No walk of the environment, no ~/.netrc look-up, no stat of the CA bundle per request (requests' own
-    trust_env does all three): proxies and the bundle are worked out once."""
+    trust_env does all three): proxies and the bundle are worked out once per endpoint."""
     def ok(conn: socket.socket) -> None:
         while _read_request(conn):
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
     server = serve(ok)
-    transport = RequestsTransport()
+    transport = HttpTransport()
     url = f"http://127.0.0.1:{server.port}/?a=b"
     transport.send(HttpRequest("POST", url))  # the first request works out the endpoint's proxies
     looked: list[str] = []
     monkeypatch.setattr("os.path.exists", lambda p: looked.append(str(p)) or True)
     monkeypatch.setattr("os.path.isdir", lambda p: looked.append(str(p)) or False)
     monkeypatch.setattr("requests.utils.get_environ_proxies", lambda *a, **k: looked.append("environ") or {})
+    monkeypatch.setattr("requests.utils.get_netrc_auth", lambda *a, **k: looked.append("netrc"))
     for _ in range(3):
         assert transport.send(HttpRequest("POST", url)).status == 200
     transport.close()
     assert looked == []
 
 
-def _wrapped(reason: Exception) -> urllib3.exceptions.MaxRetryError:
-    return urllib3.exceptions.MaxRetryError(None, "/x" + SECRET_QUERY, reason)  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize(
     ("exc", "sent", "text"),
     [
-        (requests.ConnectTimeout(_wrapped(urllib3.exceptions.ConnectTimeoutError("t"))), False, "timed out connecting"),
-        (requests.ConnectionError(_wrapped(urllib3.exceptions.NameResolutionError("h", None, OSError("dns")))),  # type: ignore[arg-type]
+        (urllib3.exceptions.ConnectTimeoutError("t" + SECRET_QUERY), False, "timed out connecting"),
+        (urllib3.exceptions.NameResolutionError("h", None, OSError("dns")),  # type: ignore[arg-type]
          False, "cannot resolve host"),
-        (requests.ConnectionError(_wrapped(urllib3.exceptions.NewConnectionError(
-            None, "[Errno 111] Connection refused"))), False, "Errno 111"),  # type: ignore[arg-type]
-        (requests.ReadTimeout("read timed out" + SECRET_QUERY), True, "read timeout"),
-        (requests.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))),
-         True, "closed before a reply"),
-        (requests.exceptions.ChunkedEncodingError("broken" + SECRET_QUERY), True, "broken reply"),
-        (requests.exceptions.SSLError(_wrapped(urllib3.exceptions.SSLError(
-            ssl.SSLCertVerificationError(1, "certificate verify failed")))), False, "certificate verification"),
-        (requests.exceptions.SSLError(_wrapped(urllib3.exceptions.SSLError("bad record mac"))), True, "TLS error"),
+        (urllib3.exceptions.NewConnectionError(None, "[Errno 111] Connection refused"),  # type: ignore[arg-type]
+         False, "Errno 111"),
+        (urllib3.exceptions.ReadTimeoutError(None, "/x" + SECRET_QUERY, "read timed out"),  # type: ignore[arg-type]
+         True, "read timeout"),
+        (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104)), True,
+         "closed before a reply"),
+        (urllib3.exceptions.DecodeError("broken" + SECRET_QUERY), True, "broken reply"),
+        (urllib3.exceptions.SSLError(ssl.SSLCertVerificationError(1, "certificate verify failed")), False,
+         "certificate verification"),
+        (urllib3.exceptions.SSLError("bad record mac"), True, "TLS error"),
+        (urllib3.exceptions.ProxyError("proxy", urllib3.exceptions.NewConnectionError(
+            None, "[Errno 111] Connection refused")), False, "proxy"),  # type: ignore[arg-type]
+        (urllib3.exceptions.ProxyError("proxy", OSError("reset")), True, "proxy error"),
+        (urllib3.exceptions.LocationValueError("no host" + SECRET_QUERY), False, "invalid endpoint"),
     ],
 )
-def test_mapping_of_requests_exceptions(exc: requests.RequestException, sent: bool, text: str) -> None:
-    err = map_requests_error(exc, "ecs.example:443", read_timeout=10)
+def test_mapping_of_urllib3_exceptions(exc: Exception, sent: bool, text: str) -> None:
+    err = map_urllib3_error(exc, "ecs.example:443", read_timeout=10)
     assert err.sent is sent
     assert text in str(err)
     assert "ecs.example:443" in str(err)
