@@ -112,13 +112,14 @@ def _create(n: int) -> tuple[list[int], InProcessCloud, TriggerState]:
 
 
 def test_ten_times_the_instances_cost_about_ten_times_the_work() -> None:
+    _create(100)  # first-time work (imports, caches) counts in neither run
     small, small_cloud, small_state = _create(1_000)
     large, large_cloud, large_state = _create(10_000)
     for n, cloud, state in ((1_000, small_cloud, small_state), (10_000, large_cloud, large_state)):
         assert len(state.failed_instance_ids.value or []) == n // 50  # the locked ones, and only those
         assert sum(cloud.reboot_counts().values()) == n - n // 50
     for what, few, many in zip(("calls", "operations on ids"), small, large, strict=True):
-        assert many > 9 * few, f"{what} were not counted: the measure itself is broken"
+        assert many > 5 * few, f"{what} were not counted: the measure itself is broken"
         assert many < 12 * few, f"10x the instances cost {many / few:.1f}x the {what}: something is quadratic"
     # and the calls grow with the instances too: per 100 ids the same looks, reboots and polls
     for action in ("RebootInstances", "DescribeInstances"):
