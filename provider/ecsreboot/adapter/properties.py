@@ -17,19 +17,49 @@ from ..core.sentinels import OUTPUT_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, 
 from ..core.values import MAX_DEPTH, SCALAR_TYPES, TOO_DEEP, UNKNOWN, Secret
 
 
-def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
-    """A Struct as a dict of domain values (empty for None)."""
+def from_struct(struct: struct_pb2.Struct | None, envelopes: list[Any] | None = None) -> dict[str, Any]:
+    """A Struct as a dict of domain values (empty for None), in one walk. ``envelopes`` (if given) receives
+    the decoded value of every envelope met (secrets, output values, references): the only places a
+    ``Secret`` can come from, so a caller can record secret strings by walking just those."""
     if struct is None:
         return {}
-    decoded = decode({key: _plain(value, 1) for key, value in struct.fields.items()})
-    return decoded if isinstance(decoded, dict) else {}
+    found: list[Any] = [] if envelopes is None else envelopes
+    return {key: _value(value, 1, found) for key, value in struct.fields.items()}
+
+
+def _value(value: struct_pb2.Value, depth: int, envelopes: list[Any]) -> Any:
+    """One protobuf Value as a domain value (``decode`` of its plain form, without building that form).
+    Walked by hand rather than with ``json_format``, which refuses NaN and infinities (legal in a Struct):
+    those must reach Check and fail there, by name. What is nested deeper than ``MAX_DEPTH`` becomes
+    ``TOO_DEEP`` (Check names it), so no walk of the value can exhaust the stack."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return UNKNOWN if text in UNKNOWN_SENTINELS else text
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "list_value":
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        return [_value(item, depth + 1, envelopes) for item in value.list_value.values]
+    if kind == "struct_value":
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        fields = value.struct_value.fields
+        sig = fields.get(SIG_KEY)
+        if sig is None:
+            return {key: _value(item, depth + 1, envelopes) for key, item in fields.items()}
+        # an envelope: decoded as ``decode`` does, from its plain form (envelopes are small and rare)
+        decoded = decode({key: _plain(item, depth + 1) for key, item in fields.items()})
+        envelopes.append(decoded)
+        return decoded
+    return None
 
 
 def _plain(value: struct_pb2.Value, depth: int) -> Any:
-    """One protobuf Value as plain Python. Walked by hand rather than with ``json_format``, which
-    refuses NaN and infinities (legal in a Struct): those must reach Check and fail there, by name.
-    What is nested deeper than ``MAX_DEPTH`` becomes ``TOO_DEEP`` (Check names it), so no walk of the
-    value can exhaust the stack."""
+    """One protobuf Value as plain Python (JSON-like), depth-guarded as ``_value``."""
     kind = value.WhichOneof("kind")
     if kind in ("struct_value", "list_value") and depth > MAX_DEPTH:
         return TOO_DEEP

@@ -107,8 +107,10 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         self._lifecycle = TriggerLifecycle(backend, SystemClock())
 
     def _decode(self, struct: Any) -> dict[str, Any]:
-        values = from_struct(struct)
-        self._scrub.add_from(values)
+        envelopes: list[Any] = []
+        values = from_struct(struct, envelopes)
+        if envelopes:  # a Secret comes only from an envelope: only those are walked for secret strings
+            self._scrub.add_from(envelopes)
         return values
 
     def _args(self, struct: Any) -> TriggerArgs:
@@ -276,11 +278,35 @@ def engine_address_from(argv: list[str]) -> str | None:
 
 
 def _make_backend(config: cfg.ProviderConfig) -> RebootBackend:
-    # the ECS client (requests, credentials) loads on the first Configure, after the port is printed:
-    # the engine waits for that line before anything else
-    from ..assembly.backend import make_backend
+    # the ECS client (requests, credentials) loads when a step first needs it -- not at start-up (the engine
+    # waits for the port line) nor at Configure (a preview of unchanged resources never needs it)
+    return _LazyBackend(config)
 
-    return make_backend(config)
+
+class _LazyBackend:
+    """lifecycle.RebootBackend that builds the real one (assembly/backend.py) on its first use."""
+
+    def __init__(self, config: cfg.ProviderConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._backend: RebootBackend | None = None
+
+    def _get(self) -> RebootBackend:
+        with self._lock:
+            if self._backend is None:
+                from ..assembly.backend import make_backend
+
+                self._backend = make_backend(self._config)
+            return self._backend
+
+    def credentials_problem(self) -> str | None:
+        return self._get().credentials_problem()
+
+    def run_round(self, instance_ids: Any, options: Any, progress: Any, cancel: threading.Event) -> Any:
+        return self._get().run_round(instance_ids, options, progress, cancel)
+
+    def dry_run(self, instance_ids: Any, options: Any, cancel: threading.Event | None = None) -> Any:
+        return self._get().dry_run(instance_ids, options, cancel)
 
 
 def main(argv: list[str] | None = None) -> int:

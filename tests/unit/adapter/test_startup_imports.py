@@ -47,3 +47,26 @@ def test_stubs_already_imported_are_used_as_they_are() -> None:
             "from ecsreboot.adapter import proto\n"
             "print(proto.provider_pb2_grpc is grpc_stubs, proto.PACKAGE in sys.modules)")
     assert _run(code) == "True False"
+
+
+def test_configure_check_and_diff_do_not_load_the_ecs_client() -> None:
+    """A preview of unchanged resources (Configure, then Check and Diff of each) never needs the HTTP client:
+    it loads when a step first uses the backend."""
+    code = (
+        "import sys\n"
+        "from ecsreboot.adapter import server\n"
+        "from ecsreboot.adapter.properties import to_struct\n"
+        "from ecsreboot.adapter.proto import provider_pb2\n"
+        "class Context:\n"
+        "    def abort(self, code, message): raise SystemExit(message)\n"
+        "p = server.Provider(server._make_backend, environ={})\n"
+        "p.Configure(provider_pb2.ConfigureRequest(args=to_struct({'region': 'cn-hangzhou', 'accessKey': 'k', "
+        "'secretKey': 's'})), Context())\n"
+        "inputs = {'instanceIds': ['i-abc'], 'triggers': {'v': 1}, 'rebootOnCreate': False}\n"
+        "checked = p.Check(provider_pb2.CheckRequest(urn='urn:pulumi:s::p::ecsreboot:index:RebootTrigger::t', "
+        "news=to_struct(inputs)), Context()).inputs\n"
+        "p.Diff(provider_pb2.DiffRequest(olds=checked, news=checked), Context())\n"
+        f"print(sorted(m for m in {LATE!r} if m in sys.modules))\n"
+        "p._get_lifecycle()._backend.credentials_problem()\n"
+        "print('requests' in sys.modules or 'urllib3' in sys.modules)")
+    assert _run(code).splitlines() == ["[]", "True"]
