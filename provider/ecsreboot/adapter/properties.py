@@ -116,7 +116,54 @@ def encode(value: Any) -> Any:
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """A dict of domain values as a Struct. None values are dropped (absent)."""
+    """A dict of domain values as a Struct. None values are dropped (absent).
+
+    Written straight into the Struct (``encode`` of each value, without building the encoded copy first):
+    the state of a resource over 100,000 instances is ~16 MB of results, which would otherwise exist once
+    more, as Python dicts, at the step's peak of memory."""
     struct = struct_pb2.Struct()
-    struct.update(encode(values))
+    fields = struct.fields
+    for key, value in values.items():
+        if value is not None:
+            _fill(fields[str(key)], value)
     return struct
+
+
+def _fill(target: struct_pb2.Value, value: Any) -> None:
+    """``target`` set to ``encode(value)`` (what ``Struct.update`` would make of it)."""
+    kind = type(value)
+    if kind is str:
+        target.string_value = value
+    elif kind is bool:
+        target.bool_value = value
+    elif kind is int or kind is float:
+        target.number_value = value
+    elif isinstance(value, Secret):
+        fields = target.struct_value.fields
+        fields[SIG_KEY].string_value = SECRET_SIG
+        _fill(fields["value"], value.value)
+    elif value is UNKNOWN:
+        target.string_value = UNKNOWN_STRING
+    elif value is TOO_DEEP:
+        target.string_value = f"(nested more than {MAX_DEPTH} levels deep)"
+    elif isinstance(value, Mapping):
+        inner = target.struct_value
+        inner.SetInParent()  # an empty map is still a map
+        for key, item in value.items():
+            if item is not None:
+                _fill(inner.fields[str(key)], item)
+    elif isinstance(value, list | tuple):
+        items = target.list_value
+        items.SetInParent()
+        for item in value:
+            _fill(items.values.add(), item)
+    elif value is None:
+        target.null_value = struct_pb2.NULL_VALUE
+    else:
+        encoded = encode(value)  # what encode passes through as it is (a str or number subclass...)
+        if encoded is value:
+            probe = struct_pb2.Struct()
+            probe.update({"v": value})  # raises for what a Struct cannot hold, as Struct.update does
+            target.CopyFrom(probe.fields["v"])
+        else:
+            _fill(target, encoded)

@@ -62,7 +62,10 @@ class Field(Generic[T]):
 
 
 def _survey(value: Any) -> tuple[Any, bool, bool]:
-    """(``reveal(value)``, ``contains_secret(value)``, ``is_known(value)``) in one walk."""
+    """(``reveal(value)``, ``contains_secret(value)``, ``is_known(value)``) in one walk.
+
+    A plain ``dict`` or ``list`` with nothing to reveal inside is its own plain value (not copied): the
+    ``results`` of 100,000 instances would otherwise exist twice while a step's state is built."""
     if type(value) in SCALAR_TYPES:
         return value, False, True
     if isinstance(value, Secret):
@@ -71,19 +74,31 @@ def _survey(value: Any) -> tuple[Any, bool, bool]:
     if value is UNKNOWN:
         return value, False, False
     if isinstance(value, Mapping):
-        out: dict[Any, Any] = {}
+        out: dict[Any, Any] | None = None if type(value) is dict else {}  # built once something differs
         secret, known = False, True
         for key, item in value.items():
-            out[key], item_secret, item_known = _survey(item)
-            secret, known = secret or item_secret, known and item_known
-        return out, secret, known
-    if isinstance(value, list | tuple):
-        items, secret, known = [], False, True
-        for item in value:
             plain, item_secret, item_known = _survey(item)
-            items.append(plain)
             secret, known = secret or item_secret, known and item_known
-        return items, secret, known
+            if out is None and plain is not item:  # the items before this one were their own plain values
+                out = {}
+                for k, v in value.items():
+                    if k == key:
+                        break
+                    out[k] = v
+            if out is not None:
+                out[key] = plain
+        return (value if out is None else out), secret, known
+    if isinstance(value, list | tuple):
+        items: list[Any] | None = None if type(value) is list else []
+        secret, known = False, True
+        for index, item in enumerate(value):
+            plain, item_secret, item_known = _survey(item)
+            secret, known = secret or item_secret, known and item_known
+            if items is None and plain is not item:
+                items = list(value[:index])
+            if items is not None:
+                items.append(plain)
+        return (value if items is None else items), secret, known
     return value, False, True
 
 

@@ -51,6 +51,15 @@ def test_a_struct_round_trip_keeps_every_secret_and_unknown(values: dict[str, An
     assert from_struct(struct) == values
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(keys, st.one_of(domain, st.integers(-10**6, 10**6), st.lists(st.none(), max_size=2),
+                                       st.tuples(scalars), st.none()), max_size=4))
+def test_to_struct_writes_what_struct_update_makes_of_the_encoded_values(values: dict[str, Any]) -> None:
+    expected = struct_pb2.Struct()
+    expected.update(encode({k: v for k, v in values.items() if v is not None}))
+    assert to_struct(values) == expected
+
+
 def test_the_wire_forms() -> None:
     assert encode(Secret({"a": [Secret(1)]})) == {SIG_KEY: SECRET_SIG, "value": {"a": [{SIG_KEY: SECRET_SIG,
                                                                                          "value": 1}]}}
