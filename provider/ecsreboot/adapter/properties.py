@@ -115,13 +115,14 @@ def encode(value: Any) -> Any:
     return value
 
 
-def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """A dict of domain values as a Struct. None values are dropped (absent).
+def to_struct(values: Mapping[str, Any], into: struct_pb2.Struct | None = None) -> struct_pb2.Struct:
+    """A dict of domain values as a Struct (``into``, a message's own Struct field, when given: a Struct
+    handed to a message's constructor is copied). None values are dropped (absent).
 
     Written straight into the Struct (``encode`` of each value, without building the encoded copy first):
     the state of a resource over 100,000 instances is ~16 MB of results, which would otherwise exist once
     more, as Python dicts, at the step's peak of memory."""
-    struct = struct_pb2.Struct()
+    struct = struct_pb2.Struct() if into is None else into
     fields = struct.fields
     for key, value in values.items():
         if value is not None:

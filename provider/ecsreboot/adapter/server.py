@@ -216,7 +216,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
             progress=self.log.progress_for(request.urn), cancel=self.cancel,
         )
         self._report(step, request.urn)
-        return provider_pb2.CreateResponse(id=step.id, properties=to_struct(step.state.encode()))
+        response = provider_pb2.CreateResponse(id=step.id)
+        to_struct(step.state.encode(), into=response.properties)  # in place: no second copy of a large state
+        return response
 
     @_handled(resource=True)
     def Update(self, request: Any) -> Any:
@@ -225,7 +227,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
             timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
         )
         self._report(step, request.urn)
-        return provider_pb2.UpdateResponse(properties=to_struct(step.state.encode()))
+        response = provider_pb2.UpdateResponse()
+        to_struct(step.state.encode(), into=response.properties)
+        return response
 
     def _report(self, step: StepResult, urn: str) -> None:
         if step.summary:

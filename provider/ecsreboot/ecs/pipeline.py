@@ -132,7 +132,8 @@ class Wave:
                 g.taken_at = looked.taken_at
         self.wait = wait
         schedule = PollSchedule(interval=options.poll_interval, max_interval=options.poll_max_interval)
-        self.watch = Watch(schedule, stale_window=client.stale_window, floor=floor)
+        self.watch = Watch(schedule, stale_window=client.stale_window, floor=floor,
+                           keep_records=options.health_check is not None)
         self.waited = self.watch.result
         self._watching = wait  # False once the wait has ended (cancel, deadline, a permanent error)
         self._looks = 0  # groups whose look has been started
@@ -307,6 +308,7 @@ class Wave:
             skew = self.client.clock_skew
             at_once = not all(baseline.decisive(i, skew) for i in ok)
             self.watch.add(ok, at=self.clock.monotonic(), left=left, baseline=group.states, at_once=at_once)
+        group.states = {}  # the watch keeps what it needs of the look, until each instance is back
         if self._all_settled():
             self._report_rebooted()
 

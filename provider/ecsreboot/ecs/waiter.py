@@ -133,6 +133,8 @@ class Watch:
     """Instances rebooted in groups at different times, waiting to be seen Running again: which to ask
     about when, and what each answer shows. Bookkeeping only -- no calls, no clock: times are passed in.
 
+    ``keep_records``: fill ``records`` and ``back_at`` of the result (what health probes read); without
+    them an instance costs no memory once it is back but its place in ``back`` and ``statuses``.
     ``at_once``: a group's first poll comes at its reboot time, else one ``interval`` later -- when the
     StartTime recorded before the call is old enough that any start since must show a later one, a poll
     that catches the transition adds no evidence. ``floor``: a floor learnt before (by an earlier wave of
@@ -140,8 +142,10 @@ class Watch:
     """
 
     def __init__(self, schedule: PollSchedule | None = None, *, stale_window: float = 0.0, at_once: bool = False,
-                 floor: float = 0.0) -> None:
+                 floor: float = 0.0, keep_records: bool = True) -> None:
         self.schedule = schedule or PollSchedule()
+        #: keep each instance's record and time from the poll that saw it back (health checks need them)
+        self.keep_records = keep_records
         self.stale_window = stale_window
         self.at_once = at_once
         self.floor = floor
@@ -280,14 +284,20 @@ class Watch:
             elif (i in self._left or (trusted and i in self._reported_left)
                   or started_since(self._baseline.get(i), now)):
                 result.back.append(i)
-                result.records[i], result.back_at[i] = now, at
+                if self.keep_records:
+                    result.records[i], result.back_at[i] = now, at
                 found.append(i)
                 self._drop(group, i)
         return found
 
     def _drop(self, group: _Group, instance_id: str) -> None:
+        """No longer pending (back, or missing): what was kept to judge it goes."""
         del group.pending[instance_id]
         del self._groups[instance_id]
+        self._baseline.pop(instance_id, None)
+        self._absent.pop(instance_id, None)
+        self._left.discard(instance_id)
+        self._reported_left.discard(instance_id)
         self._pending -= 1
 
     def _step(self, group: _Group) -> None:
