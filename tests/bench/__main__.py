@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from . import (
     baseline,
+    cli_fleet,
     emulator_throughput,
     fleet,
     health_wave,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 QUICK = {"sizes": (100,), "stopping": 1.0, "starting": 1.0, "check_diff_resources": 200, "many_resources": 20,
          "instances_per_resource": 2, "startup_runs": 3, "throughput_seconds": 1.0,
          "real_engine_resources": 20, "real_engine_runs": 1, "real_engine_fleet": 100,
-         "health_wave": 100}
+         "health_wave": 100, "cli_fleet": 100, "huge_fleet": 1_000}
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -85,6 +86,10 @@ def run(settings: Settings) -> report.Results:
     for n in settings.sizes:
         results.fleet.append(_step(f"fleet reboot of {n:,} through the plugin", partial(fleet.run, settings, n)))
         results.baseline[n] = _step(f"baseline script over the official SDK, {n:,}", partial(baseline.run, settings, n))
+    results.cli = _step(f"ecsreboot reboot of {settings.cli_fleet:,}",
+                        partial(cli_fleet.run, settings, settings.cli_fleet))
+    results.huge = _step(f"one RebootTrigger over {settings.huge_fleet:,} through the plugin",
+                         partial(fleet.run, settings, settings.huge_fleet))
     results.memory = memory.from_fleet(results.fleet)
     results.startup = _step("plugin start-up", lambda: plugin_overhead.startup(settings))
     results.check_diff = _step(f"Check+Diff of {settings.check_diff_resources:,} unchanged resources",

@@ -58,9 +58,15 @@ class Settings:
     def reboot_seconds(self) -> float:
         return self.stopping + self.starting
 
+    #: one `ecsreboot reboot` of this many instances (wall and the CLI process's CPU)
+    cli_fleet: int = 10_000
+    #: one RebootTrigger over this many instances through the plugin (wall, peak RSS, state size)
+    huge_fleet: int = 100_000
+
     def limit(self, n: int) -> float:
-        """reboot duration + (minimum calls / concurrency) x latency; the minimum is one RebootInstances
-        per 100 ids plus one DescribeInstances per 100 ids (a single poll that finds all back)."""
+        """reboot duration + (minimum calls / concurrency) x latency; the minimum is three calls per 100 ids:
+        the look (DescribeInstances) that records StartTime before the reboot, the RebootInstances, and a
+        single poll (DescribeInstances) that finds all back."""
         return self.reboot_seconds + minimum_calls(n) / self.concurrency * self.latency
 
 
@@ -69,7 +75,7 @@ def calls_per_100(n: int) -> int:
 
 
 def minimum_calls(n: int) -> int:
-    return 2 * calls_per_100(n)
+    return 3 * calls_per_100(n)
 
 
 # --- the emulator, with a request log of our own ------------------------------------------------------

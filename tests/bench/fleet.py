@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecsreboot.testing import ResourceDecl
+from ecsreboot.testing.engine import to_struct
 
 from .common import (
     BenchFailure,
     Recorder,
     Settings,
     count_actions,
+    cpu_seconds,
     emulator,
     plugin_for,
     poll_rounds,
@@ -39,6 +41,10 @@ class FleetResult:
     #: seconds after the first API call: the last RebootInstances, and the start of the last poll round
     last_reboot_at: float
     last_round_at: float
+    #: CPU seconds of the plugin process during the apply (None without /proc)
+    plugin_cpu: float | None = None
+    #: bytes of the resource's outputs as the engine receives them (the state it stores)
+    state_bytes: int = 0
 
 
 def run(settings: Settings, n: int) -> FleetResult:
@@ -47,7 +53,9 @@ def run(settings: Settings, n: int) -> FleetResult:
         ids = emu.instance_ids()
         with plugin_for(emu) as session:
             decl = ResourceDecl("fleet", {"instanceIds": ids, "triggers": {"run": 1}})
+            cpu_before = cpu_seconds(session.pid)
             wall, result = timed(lambda: session.deployment.apply([decl]))
+            cpu_after = cpu_seconds(session.pid)
             peak = proc_status_kb(session.pid, "VmHWM")
         if result.errors:
             raise BenchFailure(f"fleet of {n}: {result.errors}")
@@ -67,4 +75,6 @@ def run(settings: Settings, n: int) -> FleetResult:
         max_ids_per_describe=max((len(r.ids) for r in describes), default=0),
         peak_rss_kb=peak, limit=settings.limit(n),
         last_reboot_at=max(reboots, default=first) - first, last_round_at=rounds[-1][0].at - first if rounds else 0.0,
+        plugin_cpu=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+        state_bytes=to_struct(outputs).ByteSize(),
     )

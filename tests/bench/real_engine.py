@@ -7,6 +7,8 @@
 - **First up of a fleet**: `pulumi up --skip-preview` (as a pipeline runs it on merge, after the pull
   request's preview) of one RebootTrigger over N instances, the whole command, against the same limit
   as the harness's fleet benchmark (reboot + minimum calls / concurrency x latency). Target <= 1.3x.
+- **Registration alone**: the program side of the preview's N resources under Pulumi's mocks (no engine,
+  no provider), ours and the dynamic stack's, CPU seconds: the SDK's own cost per resource.
 
 Programs: `tests/bench/programs/{triggers,dynamic}`, run as Automation API inline programs
 (`ecsreboot.testing.realcli`).
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +44,10 @@ class RealEngineResult:
     fleet_wall: float
     fleet_limit: float
     fleet_calls: dict[str, int]
+    #: CPU seconds of the program side alone (registering the N resources under Pulumi's mocks), ours and
+    #: the dynamic stack's: what the SDK costs per resource before any engine or provider work
+    ours_registration: float = 0.0
+    dynamic_registration: float = 0.0
 
     @property
     def ours_rate(self) -> float:
@@ -103,4 +111,10 @@ def run(settings: Settings) -> RealEngineResult | None:
             raise BenchFailure(f"fleet of {size} under the real engine: not every instance rebooted exactly once")
         fleet_calls = count_actions(recorder.snapshot())
     return RealEngineResult(cli_version(pulumi), n, ours_s, dynamic_s, calls, runs, size, up.seconds,
-                            settings.limit(size), fleet_calls)
+                            settings.limit(size), fleet_calls, _registration("ours", n), _registration("dynamic", n))
+
+
+def _registration(which: str, n: int) -> float:
+    done = subprocess.run([sys.executable, str(PROGRAMS / "registration.py"), which, str(n)], capture_output=True,
+                          text=True, timeout=600, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
