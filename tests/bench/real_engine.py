@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class RealEngineResult:
     #: the dynamic stack's: what the SDK costs per resource before any engine or provider work
     ours_registration: float = 0.0
     dynamic_registration: float = 0.0
+    #: seconds from the start of the fleet's `pulumi up` to its first and to its last API call
+    fleet_first_call: float = 0.0
+    fleet_last_call: float = 0.0
 
     @property
     def ours_rate(self) -> float:
@@ -105,13 +109,17 @@ def run(settings: Settings) -> RealEngineResult | None:
         fleet.config("idsFile", str(ids_file))
         fleet.config("fleet", "true")
         recorder = Recorder(emu)
+        started = time.monotonic()
         up = fleet.run("up", "--yes", "--skip-preview", timeout=1800)
         counts = emu.reboot_counts()
         if any(c != 1 for c in counts.values()):
             raise BenchFailure(f"fleet of {size} under the real engine: not every instance rebooted exactly once")
-        fleet_calls = count_actions(recorder.snapshot())
+        requests = recorder.snapshot()
+        fleet_calls = count_actions(requests)
+        first, last = (requests[0].at - started, requests[-1].at - started) if requests else (0.0, 0.0)
     return RealEngineResult(cli_version(pulumi), n, ours_s, dynamic_s, calls, runs, size, up.seconds,
-                            settings.limit(size), fleet_calls, _registration("ours", n), _registration("dynamic", n))
+                            settings.limit(size), fleet_calls, _registration("ours", n), _registration("dynamic", n),
+                            first, last)
 
 
 def _registration(which: str, n: int) -> float:

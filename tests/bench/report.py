@@ -450,10 +450,14 @@ def _gaps(results: Results) -> list[str]:
             seen = f" The same round through the engine harness took {_s(harness.wall)} s;" if harness else ""
             notes.append(
                 f"**Real engine, first up of {_n(r.fleet)} instances: {_s(r.fleet_wall)} s against a limit of "
-                f"{_s(r.fleet_limit)} s.** The whole `pulumi up` command: the CLI and the program host start, the "
-                f"plugin starts and is configured, the engine checks the resource, then the round and "
-                f"{_n(r.fleet)} results back through gRPC into the checkpoint.{seen} the rest is the engine's "
-                f"fixed cost per command.")
+                f"{_s(r.fleet_limit)} s.** The whole `pulumi up` command: its first API call came "
+                f"{_s(r.fleet_first_call)} s after the command started (the CLI and the program host start, the "
+                f"program registers the resource with its {_n(r.fleet)} ids through the Python SDK, the plugin "
+                f"starts and is configured, the engine checks the resource), its last at "
+                f"{_s(r.fleet_last_call)} s (the round: {_s(r.fleet_last_call - r.fleet_first_call)} s), and the "
+                f"command ended {_s(r.fleet_wall - r.fleet_last_call)} s after that ({_n(r.fleet)} results back "
+                f"through gRPC into the checkpoint, and to the program, whose SDK resolves them).{seen} the "
+                f"limit counts only the round's calls and the reboot.")
         elif t.benchmark.endswith("resources") and results.many is not None:
             m = results.many
             notes.append(
