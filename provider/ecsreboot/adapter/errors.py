@@ -89,19 +89,35 @@ MAX_STATE_BYTES = 8 * 1024 * 1024
 def fit_state(outputs: Mapping[str, Any], limit: int = MAX_STATE_BYTES) -> tuple[struct_pb2.Struct, list[str]]:
     """The outputs as a Struct small enough for the error channel, and a note if they had to shrink.
 
-    Only ``results`` shrinks, to the instances that failed: ``failedInstanceIds`` (what the next
-    ``pulumi up`` retries) and every input are always kept whole.
+    Only ``results`` shrinks: to the instances that failed, and when even those are too many (100,000
+    instances whose round stopped at the canary), to the first of them that fit. ``failedInstanceIds``
+    (what the next ``pulumi up`` retries) and every input are always kept whole.
     """
     struct = to_struct(outputs)
-    if struct.ByteSize() <= limit:
+    size = struct.ByteSize()
+    if size <= limit:
         return struct, []
     results = outputs.get("results")
     inner = results.value if isinstance(results, Secret) else results
     failed = [r for r in inner or [] if isinstance(r, Mapping) and r.get("code") != SUCCESS_CODE]
-    trimmed = {**outputs, "results": Secret(failed) if isinstance(results, Secret) else failed}
     note = (f"`results` lists only the {len(failed)} instance(s) that failed: the full list is too large "
             "to travel with an error")
-    return to_struct(trimmed), [note]
+    bare = to_struct({**outputs, "results": Secret([]) if isinstance(results, Secret) else []})
+    budget = limit - bare.ByteSize()  # what is left for the failures' rows; nothing to gain if none is
+    kept = failed
+    while True:
+        trimmed = {**outputs, "results": Secret(kept) if isinstance(results, Secret) else kept}
+        struct = to_struct(trimmed)
+        size = struct.ByteSize()
+        if size <= limit or budget <= 0 or not kept:
+            break
+        # what does not fit goes, by the rows' average size (a round or two)
+        per_row = max(1, (size - bare.ByteSize()) // len(kept))
+        kept = kept[:max(0, min(len(kept) - 1, budget // per_row))]
+    if len(kept) < len(failed):
+        note = (f"`results` lists the first {len(kept)} of the {len(failed)} instance(s) that failed (every one "
+                "is in failedInstanceIds): the full list is too large to travel with an error")
+    return struct, [note]
 
 
 #: What the plugin adds to a reason naming instances the next ``pulumi up`` retries (it records

@@ -85,6 +85,17 @@ def test_an_oversized_state_keeps_failures_and_inputs_and_says_so() -> None:
     assert notes and "only the 2 instance(s) that failed" in notes[0]
 
 
+def test_when_even_the_failures_are_too_many_the_first_that_fit_travel_and_every_failed_id() -> None:
+    ids = [f"i-{k:020d}" for k in range(2000)]
+    outputs = {"instanceIds": ids, "results": _results(2000, set(range(2000))), "failedInstanceIds": ids}
+    struct, notes = fit_state(outputs, limit=150_000)  # the ids alone take ~104 KB
+    assert struct.ByteSize() <= 150_000
+    shown = [r["instanceId"] for r in struct["results"]]
+    assert 0 < len(shown) < 2000 and shown == ids[:len(shown)]
+    assert list(struct["failedInstanceIds"]) == ids and len(struct["instanceIds"]) == 2000
+    assert notes and f"the first {len(shown)} of the 2000 instance(s) that failed" in notes[0]
+
+
 def test_oversized_secret_results_stay_secret() -> None:
     outputs = {"results": Secret(_results(2000, {5}))}
     struct, notes = fit_state(outputs, limit=50_000)
