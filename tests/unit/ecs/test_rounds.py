@@ -267,3 +267,62 @@ def test_an_auth_failure_of_the_canary_sends_nothing_else() -> None:
     result = _run(ecs, fleet)
     assert len(_reboot_calls(ecs)) == 1
     assert not result.ok and ecs.rebooted() == {}
+
+
+def test_a_look_taken_before_the_round_is_the_first_waves_evidence_only() -> None:
+    """A caller that has just read the instances (a selection by tags) hands its records in: the first wave
+    asks nothing before its reboot calls; the second looks for itself (minutes-old records prove nothing)."""
+    from ecsreboot.ecs.evidence import Baseline
+
+    ecs = _cloud(ids(6))
+    looked = Baseline(ecs.client().describe_states(REGION, ids(6)), ecs.clock.utcnow())
+    before = len(ecs.calls())
+    result = _run_looked(ecs, ids(6), looked, max_unavailable=3)
+    assert result.ok and ecs.reboot_counts() == dict.fromkeys(ids(6), 1)
+    calls = _calls(ecs)[before:]
+    assert calls[0] == ("RebootInstances", ids(3)), "the first wave's reboot call needs no look of its own"
+    second = calls.index(("RebootInstances", ids(6)[3:]))
+    assert calls[second - 1] == ("DescribeInstances", ids(6)[3:]), "the second wave looks right before its call"
+
+
+def _run_looked(ecs: InProcessCloud, instance_ids: list[str], looked: Any, **options: Any) -> RoundResult:
+    return run_round(ecs.rebooter(), instance_ids, RoundOptions(region_id=REGION, **options), progress=lambda e: None,
+                     cancel=threading.Event(), clock=ecs.clock, looked=looked)
+
+
+class _InFlight:
+    """A Transport in front of the cloud that counts the calls in flight at once, of every action."""
+
+    def __init__(self, cloud: InProcessCloud) -> None:
+        self.cloud, self.now, self.peak = cloud, 0, 0
+        self._lock = threading.Lock()
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            return self.cloud.send(request)
+        finally:
+            with self._lock:
+                self.now -= 1
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_early_groups_are_polled_while_later_groups_are_still_being_sent_within_the_concurrency() -> None:
+    fleet = ids(3000)  # 30 groups; every call takes 50 ms of the emulator's (fake) time
+    ecs = _cloud(fleet)
+    ecs.service.latency = 0.05
+    counting = _InFlight(ecs)
+    result = _run(ecs, fleet, concurrency=4, transport=counting)
+    assert result.ok and ecs.reboot_counts() == dict.fromkeys(fleet, 1)
+    calls = _calls(ecs)
+    reboots = [k for k, (a, _) in enumerate(calls) if a == "RebootInstances"]
+    first_poll = next(k for k, (a, c) in enumerate(calls) if a == "DescribeInstances" and k > reboots[0]
+                      and set(c) & set(fleet[:100]))
+    assert first_poll < reboots[-1], "the first group was polled before the last group's reboot call"
+    assert counting.peak <= 4, f"at most `concurrency` calls in flight of any kind, saw {counting.peak}"
+    for k in reboots:  # each group's call comes after its own look: a describe of exactly its ids
+        assert ("DescribeInstances", calls[k][1]) in calls[:k]
