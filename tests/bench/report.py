@@ -474,6 +474,27 @@ def _gaps(results: Results) -> list[str]:
     return notes
 
 
+def _state_size(results: Results) -> list[str]:
+    """What the largest resource leaves in the engine's state, and what that means for a backend."""
+    h = results.huge
+    if h is None:
+        return []
+    per = h.state_bytes / h.n
+    return [
+        f"**State size.** One RebootTrigger over {_n(h.n)} instances leaves {h.state_bytes / 1e6:.1f} MB of "
+        f"outputs ({per:.0f} bytes per instance, nearly all of it `results`: id, code, message, previous and "
+        "current status of each). The plugin sends it in one gRPC reply (its limit is raised to 400 MB); a "
+        "partial failure's state travels in trailing metadata, which the engine takes up to 16 MiB, so there "
+        "`results` shrinks to the failures (and to the first of them that fit: adapter/errors.fit_state), "
+        "`failedInstanceIds` always whole. The engine then keeps it in every checkpoint of the stack: the "
+        "file backend rewrites the whole checkpoint after each step, and a service backend receives it with "
+        "each checkpoint too -- a cost every later `pulumi up` of the stack pays, not only this one. A contract "
+        "change is proposed to the lead rather than made here: keep `results` to the instances that did not "
+        "succeed (with counts of those that did), or make the per-instance list opt-in.",
+        "",
+    ]
+
+
 def markdown(results: Results, command: str) -> str:
     s = results.settings
     date = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
@@ -521,6 +542,7 @@ def markdown(results: Results, command: str) -> str:
         "was still down) and later groups skip the points of their schedule before it, so most groups are "
         "polled once. The growth factor bounds how late the end is noticed: at most 20 % of the time waited.",
         "",
+        *_state_size(results),
         "## Other figures",
         "",
         other_table(results).markdown(),
