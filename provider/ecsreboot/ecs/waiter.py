@@ -118,7 +118,7 @@ class WaitResult:
 class _Group:
     """Up to 100 instances rebooted together: their reboot time, schedule and pending ids."""
 
-    __slots__ = ("asking", "at", "delay", "due", "pending", "size", "trust_from", "version")
+    __slots__ = ("asking", "at", "delay", "due", "evidence", "pending", "size", "trust_from", "version")
 
     def __init__(self, ids: Iterable[str], at: float, trust_from: float) -> None:
         self.at, self.trust_from = at, trust_from
@@ -126,6 +126,7 @@ class _Group:
         self.pending: dict[str, None] = dict.fromkeys(ids)
         self.size = len(self.pending)
         self.asking = False  # a poll of it is in flight
+        self.evidence = False  # its first poll is the one at once, for the transition: the floor skips it not
         self.version = 0  # bumped on every reschedule: older heap entries are stale
 
 
@@ -176,6 +177,7 @@ class Watch:
         for chunk in chunked(fresh, MAX_INSTANCES_PER_CALL):
             group = _Group(chunk, at, at + self.stale_window)
             group.delay = self.schedule.interval
+            group.evidence = first_at_once
             if not first_at_once:
                 self._step(group)
             self._skip_to_floor(group)
@@ -250,6 +252,7 @@ class Watch:
                     # the whole group still down (a straggler of a group otherwise back teaches nothing)
                     self.floor = max(self.floor, polled_at - group.at)
             group.asking = False
+            group.evidence = False
             if group.pending:
                 group.due = polled_at
                 self._step(group)
@@ -305,7 +308,8 @@ class Watch:
         group.delay = self.schedule.grown(group.delay)
 
     def _below_floor(self, group: _Group) -> bool:
-        return self.floor > 0 and group.due - group.at <= self.floor and group.delay > 0
+        return (self.floor > 0 and not group.evidence and group.due - group.at <= self.floor
+                and group.delay > 0)
 
     def _skip_to_floor(self, group: _Group) -> None:
         while self._below_floor(group):

@@ -326,3 +326,4 @@ def test_early_groups_are_polled_while_later_groups_are_still_being_sent_within_
     assert counting.peak <= 4, f"at most `concurrency` calls in flight of any kind, saw {counting.peak}"
     for k in reboots:  # each group's call comes after its own look: a describe of exactly its ids
         assert ("DescribeInstances", calls[k][1]) in calls[:k]
+
