@@ -171,7 +171,7 @@ def reboot_batch(client: RebootCalls, settings: RecoverySettings,
     """RebootInstances for ≤100 ids. AllTogether: all 200 or all the refusal's code; SuccessFirst:
     the reply's per-instance codes. Never raises: input the OPERATIONS table rejects (more than 100
     ids, ...) gives every instance that InvalidParameter code, without sending anything.
-    ``baseline``: the instances as seen before (a round records one per wave); without one, one
+    ``baseline``: the instances as seen before (a round looks right before each call); without one, one
     DescribeInstances call records it first (not for a dry run)."""
 
     def send(pending: list[str]) -> tuple[list[InstanceOutcome], str]:
