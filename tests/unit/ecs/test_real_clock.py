@@ -1,8 +1,8 @@
 """The few tests about real time: a real sleep cut short by cancel, a rate held on the real clock.
 
 Everything here runs on the real clock alone -- the in-process emulator, the client and the deadlines
-read one ``SystemClock`` -- and never on a FakeClock: a deadline from one clock compared on the other is
-the bug these files are kept apart to avoid (``FakeClock`` starts at ``FAKE_EPOCH``, so such a mix fails on
+read one ``SystemClock`` -- and never on a fake one: a deadline from one clock compared on the other is
+the bug these files are kept apart to avoid (fake clocks start at ``FAKE_EPOCH``, so such a mix fails on
 every machine). Bounds are one-sided: a slow machine may take longer than the rate needs, never less.
 """
 
