@@ -423,6 +423,10 @@ def test_decoding_rejects_as_the_service_would(op: Operation, raw: dict[str, str
 
 
 ids = st.lists(st.from_regex(r"i-[a-z0-9]{1,12}", fullmatch=True), min_size=1, max_size=MAX_INSTANCES_PER_CALL)
+text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+#: tag filters: a key, and a value or none (any value of the key)
+tags = st.lists(st.builds(lambda k, v: {"Key": k, **({"Value": v} if v is not None else {})},
+                          text, st.none() | st.text(max_size=10)), min_size=1, max_size=20)
 
 
 def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
@@ -432,6 +436,8 @@ def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
     for p in op.params:
         if p.kind in ("repeat_list", "json_list"):
             strategy: st.SearchStrategy[Any] = ids
+        elif p.kind == "tag_list":
+            strategy = tags
         elif p.kind == "boolean":
             strategy = st.booleans()
         elif p.kind == "integer":
@@ -439,7 +445,7 @@ def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
         elif p.kind == "enum":
             strategy = st.sampled_from(p.choices)
         else:
-            strategy = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+            strategy = text
         (required if p.required else optional)[p.name] = strategy
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -467,4 +473,5 @@ def test_an_operation_with_dry_run_declares_how_a_passing_dry_run_answers() -> N
         if op.dry_run_passed is not None:
             assert op.errors[op.dry_run_passed] == 400
     assert {a: op.dry_run_passed for a, op in OPERATIONS.items() if op.dry_run_passed} == {
-        "RebootInstances": "DRYRUN.SUCCESS", "RebootInstance": "DryRunOperation"}
+        "RebootInstances": "DRYRUN.SUCCESS", "RebootInstance": "DryRunOperation",
+        "DescribeInstances": "DryRunOperation"}
