@@ -110,7 +110,13 @@ def test_profile_credentials_and_region_from_the_environment(emulator: ThreadedE
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["reboot", "--region", "cn-hangzhou"], "the following arguments are required: INSTANCE_ID"),
+        (["reboot", "--region", "cn-hangzhou"], "no instances: give instance ids (- reads them from standard input)"),
+        (["reboot", "--region", "cn-hangzhou", "-", "i-1"], "give it alone"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "app"], "--tag 'app': give KEY=VALUE"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "5"], "--max-instances only limits a selection"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "0", "--tag", "a=b"], "must be at least 1"),
+        (["reboot", "--region", "cn-hangzhou", "--vpc-id", "vsw-1"], "--vpc-id: 'vsw-1' does not look like"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "=web"], "--tag: a tag key must not be empty"),
         (["reboot", "--region", "cn-hangzhou", "--batch-optimization", "Sometimes", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--api", "StopInstances", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--signature-version", "v2", "i-1"], "invalid choice"),
