@@ -219,6 +219,7 @@ def test_the_first_wave_takes_the_selection_s_look_and_later_waves_look_for_them
 def test_ids_beside_the_selection_are_looked_at_and_the_rest_is_not() -> None:
     ecs, web = cloud(web=5, others=3)
     extra = ecs.instance_ids()[:2]
+    assert not set(extra) & set(web)
     selection = select(ecs, {"tags": {"app": "web"}})
     before = len(ecs.calls())
     run_round(ecs.rebooter(), extra + list(selection.instance_ids), RoundOptions(REGION), progress=lambda e: None,
