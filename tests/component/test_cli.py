@@ -21,7 +21,7 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ecsreboo
 
 
 def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
     env["HOME"] = str(home)
@@ -30,7 +30,8 @@ def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[st
     if credentials:
         env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = EMULATOR_ACCESS_KEY
     env.update(extra_env or {})
-    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120,
+                          input=stdin if stdin is not None else "")
     assert "Traceback" not in done.stderr, done.stderr
     return done
 

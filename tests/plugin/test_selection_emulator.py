@@ -5,8 +5,6 @@ selection."""
 
 from __future__ import annotations
 
-import json
-
 import grpc
 
 from ecsreboot.emulator import Attributes, ThreadedEmulator
