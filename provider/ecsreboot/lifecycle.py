@@ -364,7 +364,7 @@ class TriggerLifecycle:
             )
         args = TriggerArgs.decode(new_inputs)
         adopted = TriggerState.of(args, reboot_count=Field.of(0), results=Field.of([]), request_ids=Field.of([]),
-                                  failed_instance_ids=Field.of([]))
+                                  failed_instance_ids=Field.of([]), selected_instance_ids=args.instance_ids)
         return adopted, args
 
 

@@ -272,6 +272,7 @@ def test_read_returns_recorded_state_and_supports_import() -> None:
     assert outputs == olds and ins["instanceIds"] == olds["instanceIds"]
     outputs, ins = read(lc, "cn-beijing/i-a1,i-b2", {}, {})
     assert ins["instanceIds"] == ["i-a1", "i-b2"] and ins["regionId"] == "cn-beijing" and outputs["rebootCount"] == 0
+    assert outputs["selectedInstanceIds"] == ["i-a1", "i-b2"] and outputs["failedInstanceIds"] == []
     # an import records what Check makes of the same program, so that program is no change
     checked, failures = lc.check({"instanceIds": ["i-a1", "i-b2"]}, "cn-beijing")
     assert not failures and ins == checked
