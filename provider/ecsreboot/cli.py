@@ -20,13 +20,15 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from .assembly.backend import EcsBackend
 from .assembly.config import ProviderConfig, resolve
-from .core.errors import ConfigError, EcsError
+from .core.errors import Cancelled, ConfigError, EcsError
 from .core.health import MAX_SECONDS, HealthCheck, redact_url, url_problems
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
@@ -293,12 +295,14 @@ def _run(backend: EcsBackend, ids: list[str], chosen: Selector | None, options: 
 
     def work() -> None:
         try:
-            selection = None
+            selection, round_options, started = None, options, time.monotonic()
             if chosen is not None:
                 selection = box["selection"] = backend.select(
                     chosen, options.region_id, cancel, options.timeout,
                     lambda n: progress(ProgressEvent("plan", f"selecting: {n} instance(s) listed", ephemeral=True)))
-            box["result"] = backend.run_round(union(ids, selection), options, progress, cancel, selection)
+                # --timeout bounds the whole command: the round has what the listing left of it
+                round_options = replace(options, timeout=max(1.0, options.timeout - (time.monotonic() - started)))
+            box["result"] = backend.run_round(union(ids, selection), round_options, progress, cancel, selection)
         except BaseException as exc:
             box["error"] = exc
         finally:
@@ -314,6 +318,8 @@ def _run(backend: EcsBackend, ids: list[str], chosen: Selector | None, options: 
                 on_interrupt()
     progress.finish()
     outcome, selection = box.get("error") or box["result"], box.get("selection")
+    if isinstance(outcome, Cancelled) and pressed:  # Ctrl-C while the selection was listed: nothing was rebooted
+        raise KeyboardInterrupt from outcome
     if isinstance(outcome, BaseException):
         raise outcome
     assert isinstance(outcome, RoundResult) and (selection is None or isinstance(selection, Selection))

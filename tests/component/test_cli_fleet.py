@@ -5,12 +5,17 @@ emulator."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 from ecsreboot.emulator import Attributes, ThreadedEmulator
 from tests.healthservers import HEALTHY, Fleet
 
-from .test_cli import reboot
+from .conftest import EMULATOR_ACCESS_KEY
+from .test_cli import COMMAND, reboot
 
 WEB = Attributes(tags={"app": "web"}, vpc_id="vpc-x", instance_name="web-{n}")
 
@@ -94,3 +99,29 @@ def test_an_empty_or_unlisted_selection_exits_1_and_says_why(emulator: ThreadedE
     emulator.set_describe_denied()
     denied = reboot(emulator, "--tag", "app=", home=tmp_path)
     assert denied.returncode == 1 and "ecs:DescribeInstances" in denied.stderr and "Forbidden.RAM" in denied.stderr
+
+
+def test_ctrl_c_while_the_selection_is_listed_exits_130_with_nothing_rebooted(tmp_path: Path) -> None:
+    with ThreadedEmulator(access_keys=dict([EMULATOR_ACCESS_KEY])) as emu:
+        emu.add_instances(2000, attributes=WEB)  # 20 pages, each answered after 0.3 s
+        emu.faults.latency(0.3, "DescribeInstances")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
+        env.update(HOME=str(tmp_path), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = EMULATOR_ACCESS_KEY
+        proc = subprocess.Popen([*COMMAND, "reboot", "--region", "cn-hangzhou", "--endpoint", emu.url,
+                                 "--tag", "app=web"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while not any(r["action"] == "DescribeInstances" for r in emu.requests()):  # listing under way
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+        listed = sum(1 for r in emu.requests() if r["action"] == "DescribeInstances")
+        assert not [r for r in emu.requests() if r["action"].startswith("RebootInstance")]
+    assert proc.returncode == 130, err
+    assert "ecsreboot: error: interrupted" in err and "Traceback" not in err
+    assert listed < 20  # the listing stopped
