@@ -70,6 +70,25 @@ def test_the_deadline_fails_what_is_not_healthy_and_bounds_each_probe() -> None:
     assert [round(t, 3) for _, _, t in prober.calls] == [5.0, 5.0, 2.0]  # the last one only gets what is left
 
 
+def test_a_probe_the_deadline_cut_short_is_no_verdict() -> None:
+    """The last probe gets only the 2 s left before the deadline and times out: the instance fails with the last
+    outcome of a probe that had its whole time limit, not with a timeout the deadline made."""
+    clock = FakeClock()
+    t0 = clock.monotonic()
+
+    def prober(url: str, timeout: float, cancel: threading.Event) -> ProbeOutcome:
+        clock.advance(timeout if timeout < 5.0 else 0.0)
+        if timeout < 5.0:
+            return ProbeOutcome(False, f"timed out after {timeout:g}s", timed_out=True)
+        return ProbeOutcome(False, "HTTP 503")
+
+    check = HealthCheck("http://x", interval=4.0, timeout=5.0)
+    result = wait_until_healthy({"i-a": "a"}, check, ready_at={}, deadline=t0 + 10.0, cancel=threading.Event(),
+                                clock=clock, prober=prober)
+    assert result.timed_out
+    assert result.failed == {"i-a": "not healthy before the round's timeout; last probe: HTTP 503"}
+
+
 def test_concurrency_is_bounded() -> None:
     scripts = {str(n): [True] for n in range(200)}
     prober, result, _ = run(scripts, HealthCheck("http://x"), concurrency=5)
