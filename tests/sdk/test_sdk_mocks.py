@@ -259,8 +259,8 @@ def test_a_selector_travels_as_a_camel_case_object_and_instance_ids_are_optional
     as_args = ecsreboot.RebootTrigger("fleet", instance_selector=ecsreboot.InstanceSelectorArgs(
         tags={"app": "web", "env": ""}, vpc_id="vpc-x", v_switch_id="vsw-y", zone_id="cn-hangzhou-h",
         resource_group_id="rg-z", instance_name="web-*", max_instances=200))
-    ecsreboot.RebootTrigger("fleet-dict", instance_selector={"tags": {"app": "web"}, "max_instances": 5},
-                            instance_ids=["i-aaa"])
+    as_dict = ecsreboot.RebootTrigger("fleet-dict", instance_selector={"tags": {"app": "web"}, "max_instances": 5},
+                                      instance_ids=["i-aaa"])
 
     def check(_: Any) -> None:
         assert mocks.mocks.one(RESOURCE, "fleet").inputs["instanceSelector"] == {
@@ -271,7 +271,7 @@ def test_a_selector_travels_as_a_camel_case_object_and_instance_ids_are_optional
         assert both["instanceSelector"] == {"tags": {"app": "web"}, "maxInstances": 5}
         assert both["instanceIds"] == ["i-aaa"]
 
-    return as_args.id.apply(check)
+    return pulumi.Output.all(as_args.id, as_dict.id).apply(check)  # once both are registered
 
 
 def test_options_must_be_resource_options(mocks: Harness) -> None:
