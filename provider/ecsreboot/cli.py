@@ -4,7 +4,9 @@
 Credentials come from the environment, ``~/.aliyun/config.json`` (``--profile``) or Alibaba's default
 chain, never from flags. Exit status: 0 when every instance was rebooted (and is Running again
 unless ``--no-wait``; for ``--dry-run``, when no check failed), 1 otherwise, 2 for usage and
-configuration errors, 130 when interrupted. Errors are one line on stderr, never a traceback.
+configuration errors, 130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM, what CI runners and
+``timeout`` send): either signal cancels the round, which still prints its report. Errors are one line on
+stderr, never a traceback.
 ``ecsreboot emulator ...`` and ``ecsreboot schema`` delegate to the emulator and the adapter.
 """
 
@@ -30,6 +32,8 @@ from .core.resource import CONFIG
 from .ecs import REBOOT_UNCONFIRMED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: the signals that cancel a round, and the exit status of each (128 + the signal's number, as shells report)
+STOP_SIGNALS = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: 128 + signal.SIGTERM}
 # The same environment variables as the provider configuration (core/resource.py declares them).
 _ENV = {p.name: p.env for p in CONFIG}
 REGION_VARIABLES = _ENV["region"]
@@ -176,13 +180,17 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
         problem = backend.credentials_problem()  # before the round starts: a usage error, exit status 2
         if problem is not None:
             raise ConfigError(problem)
-        result, interrupted = _run(backend, ns.instance_ids, options, _Progress(err))
+        result, stopped_by = _run(backend, ns.instance_ids, options, _Progress(err))
     if ns.output == "json":
         print(json.dumps(result_json(result), indent=2), file=out)
     else:
         print(result_table(result, waited=options.wait_for_running), file=out)
     print(summary(result), file=err)
-    if result.cancelled or interrupted:
+    if stopped_by is not None:  # in a CI log (no terminal, no progress lines) this says why it stopped
+        print(f"ecsreboot: {stopped_by.name} received: round cancelled, the report above is what was done",
+              file=err)
+        return STOP_SIGNALS[stopped_by]
+    if result.cancelled:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
@@ -199,23 +207,23 @@ def _health_check(ns: argparse.Namespace) -> HealthCheck | None:
 
 
 def _run(backend: EcsBackend, ids: list[str], options: RoundOptions, progress: _Progress,
-         ) -> tuple[RoundResult, bool]:
-    """The round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly; (result, whether
-    Ctrl-C was pressed).
+         ) -> tuple[RoundResult, signal.Signals | None]:
+    """The round in a worker thread, so a signal in the main thread can cancel it cleanly; (result, the first
+    stop signal received, or None).
 
     The main thread waits on an Event, not ``Thread.join``: on CPython 3.11/3.12 a join interrupted by
     KeyboardInterrupt may return at once the next time, before the worker has finished (and so before
-    there is a result to report). While the round runs, SIGINT only sets the cancel event (no
-    KeyboardInterrupt can land between two statements); further Ctrl-Cs repeat that the round is being
-    cancelled: the report of what was rebooted comes within about a second.
+    there is a result to report). While the round runs, SIGINT (Ctrl-C) and SIGTERM (a CI runner cancelling
+    the job) only set the cancel event (no exception can land between two statements); further signals
+    repeat that the round is being cancelled: the report of what was rebooted comes within about a second.
     """
     cancel, finished = threading.Event(), threading.Event()
-    pressed: list[bool] = []
+    received: list[signal.Signals] = []
 
-    def on_interrupt() -> None:
-        pressed.append(True)
+    def on_signal(signum: signal.Signals) -> None:
+        received.append(signum)
         cancel.set()
-        progress.line("cancelling: reporting what was rebooted ...")
+        progress.line(f"cancelling ({signum.name}): reporting what was rebooted ...")
     box: dict[str, RoundResult | BaseException] = {}
 
     def work() -> None:
@@ -227,31 +235,33 @@ def _run(backend: EcsBackend, ids: list[str], options: RoundOptions, progress: _
             finished.set()
 
     worker = threading.Thread(target=work, name="ecsreboot-round", daemon=True)
-    with _sigint_calls(on_interrupt):
+    with _stop_signals_call(on_signal):
         worker.start()
         while not finished.is_set():
             try:
                 finished.wait(0.2)
             except KeyboardInterrupt:  # outside the main thread there is no handler: the old way
-                on_interrupt()
+                on_signal(signal.SIGINT)
     progress.finish()
     outcome = box.get("error") or box["result"]
     if isinstance(outcome, BaseException):
         raise outcome
-    return outcome, bool(pressed)
+    return outcome, (received[0] if received else None)
 
 
 @contextlib.contextmanager
-def _sigint_calls(action: Callable[[], None]) -> Iterator[None]:
-    """While inside, SIGINT calls ``action`` instead of raising KeyboardInterrupt (main thread only)."""
+def _stop_signals_call(action: Callable[[signal.Signals], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``action`` with the signal instead of stopping the command (main
+    thread only: Python delivers signals there)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: action())
+    previous = {signum: signal.signal(signum, lambda n, frame: action(signal.Signals(n))) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Progress:
