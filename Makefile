@@ -16,7 +16,7 @@ NPM := $(shell command -v npm 2>/dev/null)
 EXAMPLES := $(if $(NPM),nodejs) $(if $(GO),golang)
 GO_RUNNER := $(TOOLS_BIN)/ecsreboot-quickstart-go-automation
 
-.PHONY: install lint test pulumi no-go e2e schema sdk check-generated demo bench emulator clean nodejs golang
+.PHONY: install lint test pulumi no-go e2e compat schema sdk check-generated demo bench emulator clean nodejs golang
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,20 @@ no-go:
 # The real-engine tier alone.
 e2e: install $(E2E) $(EXAMPLES)
 	$(E2E_ENV) $(PY) -m pytest $(PYTEST_ARGS) tests/e2e
+
+# The README's claim of Pulumi CLI versions: the oldest and newest CLI measured besides the pinned one, each built
+# from Go modules (tools/compat.sh, into .tools/compat/<version>) and running the real-engine tests that need only
+# the CLI. Not part of `make test`: each version is minutes of CPU on cold Go caches (README, "The real Pulumi engine").
+COMPAT_VERSIONS ?= v3.182.0 v3.277.0
+COMPAT_TESTS ?= tests/e2e/test_lifecycle.py tests/e2e/test_failures.py tests/e2e/test_config.py \
+	tests/e2e/test_health.py tests/e2e/test_dynamic.py
+compat: install
+	tools/compat.sh $(COMPAT_VERSIONS)
+	@set -e; for v in $(COMPAT_VERSIONS); do \
+	    echo "[compat] $$v: $(COMPAT_TESTS)"; \
+	    ECSREBOOT_PULUMI=$(CURDIR)/.tools/compat/$$v/bin/pulumi ECSREBOOT_E2E=required \
+	        $(PY) -m pytest $(PYTEST_ARGS) $(COMPAT_TESTS); \
+	done; echo "[compat] passed under $(COMPAT_VERSIONS)"
 
 schema: install
 	$(BIN)/ecsreboot schema > schema.json

@@ -185,8 +185,8 @@ def run_with_harness() -> int:
     print(f"reboots per instance after up, unchanged re-run, changed trigger: "
           f"{after_up[0]}, {after_rerun[0]}, {after_change[0]}")
     print(f"everything stopped; {time.monotonic() - started:.1f} s")
-    print("next: copy examples/quickstart, `pip install ./sdk/python`, `pulumi config set ecsreboot:region ...`, "
-          "`pulumi up` (see README.md)")
+    print("next: README.md, \"From clone to your own program\": a YAML program (any Pulumi CLI, `make pulumi`'s "
+          "included) or a Python one (a Pulumi release)")
     return 0
 
 
@@ -199,20 +199,24 @@ def run_with_cli(pulumi: Path) -> int:
 
     started = time.monotonic()
     print(f"ecsreboot demo: examples/quickstart under the real Pulumi CLI {cli_version(pulumi)} ({pulumi}),")
-    print("  against the ECS emulator; the plugin is found on PATH, in this virtualenv")
+    print("  against the ECS emulator; the plugin from this virtualenv, the copy's venv (Pulumi.yaml names venv/bin)")
     with tempfile.TemporaryDirectory(prefix="ecsreboot-demo-") as tmp, \
             ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
         work = Path(tmp)
-        project = Project(pulumi, copy_project(QUICKSTART, work / "quickstart"), work, env=EMULATOR_KEY)
+        copy = copy_project(QUICKSTART, work / "quickstart")
+        # the quickstart's virtualenv `venv` (its Pulumi.yaml starts the plugin from venv/bin) is this one
+        (copy / "venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+        project = Project(pulumi, copy, work, env=EMULATOR_KEY)
         report = EmulatorReport(emu)
 
         def pulumi_cmd(*args: str, show: bool = True) -> str:
             print(f"$ pulumi {' '.join(args)}", flush=True)
             done = project.run(*args, check=False)
-            if show:  # the CLI's diagnostics (stderr) too, but not its notice that the plugin came from PATH
-                print("\n".join(line for line in done.output.splitlines() if "from $PATH at" not in line))
+            if show:  # the CLI's diagnostics (stderr) too
+                print(done.output.rstrip("\n"))
             expect(done.returncode == 0, f"`pulumi {' '.join(args)}` exited with {done.returncode}: "
                                          f"{done.stderr[-2000:]}")
+            expect("warning" not in done.output.lower(), f"`pulumi {' '.join(args)}` warned: {done.output[-2000:]}")
             return done.output
 
         ids = emu.instance_ids()

@@ -7,7 +7,9 @@ does, ``--max-instances`` its guard), or both together. Credentials come from th
 ``~/.aliyun/config.json`` (``--profile``) or Alibaba's default chain, never from flags. Exit status: 0 when
 every instance was rebooted (and is Running again unless ``--no-wait``; for ``--dry-run``, when no check
 failed), 1 otherwise (a selection that cannot be used included: nothing is rebooted then), 2 for usage and
-configuration errors, 130 when interrupted. Errors are one line on stderr, never a traceback.
+configuration errors, 130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM, what CI runners and
+``timeout`` send): either signal cancels the round, which still prints its report. Errors are one line on
+stderr, never a traceback.
 ``ecsreboot emulator ...`` and ``ecsreboot schema`` delegate to the emulator and the adapter.
 """
 
@@ -36,6 +38,8 @@ from .core.selection import Selection, Selector, selector_problems, union
 from .ecs import REBOOT_UNCONFIRMED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: the signals that cancel a round (the report is still printed), and the exit status each gives: 128 + signal
+STOP_SIGNALS = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: 128 + signal.SIGTERM}
 # The same environment variables as the provider configuration (core/resource.py declares them).
 _ENV = {p.name: p.env for p in CONFIG}
 REGION_VARIABLES = _ENV["region"]
@@ -137,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED
+    except _Stopped as stop:
+        _error(f"interrupted ({stop.signum.name}) while the selection was listed: nothing was rebooted")
+        return STOP_SIGNALS[stop.signum]
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -245,8 +252,8 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
         problem = backend.credentials_problem()  # before the round starts: a usage error, exit status 2
         if problem is not None:
             raise ConfigError(problem)
-        result, selected, interrupted = _run(backend, ids, chosen, options, _Progress(err))
-    if selected is not None and not interrupted:
+        result, selected, stopped_by = _run(backend, ids, chosen, options, _Progress(err))
+    if selected is not None and stopped_by is None:
         print(f"selected {len(selected.instance_ids)} instance(s) ({chosen.describe() if chosen else ''}) in "
               f"{region}" + (", plus the ids given" if ids else ""), file=err)
         for warning in selected.warnings:
@@ -256,7 +263,11 @@ def _reboot(ns: argparse.Namespace, environ: Mapping[str, str], home: Path, out:
     else:
         print(result_table(result, waited=options.wait_for_running), file=out)
     print(summary(result), file=err)
-    if result.cancelled or interrupted:
+    if stopped_by is not None:  # in a CI log (no terminal, no progress lines) this says why it stopped
+        print(f"ecsreboot: {stopped_by.name} received: round cancelled, the report above is what was done",
+              file=err)
+        return STOP_SIGNALS[stopped_by]
+    if result.cancelled:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
@@ -272,25 +283,33 @@ def _health_check(ns: argparse.Namespace) -> HealthCheck | None:
     return HealthCheck(ns.health_check)
 
 
+class _Stopped(Exception):
+    """A stop signal arrived while the selection was listed: nothing was rebooted, there is no report."""
+
+    def __init__(self, signum: signal.Signals) -> None:
+        super().__init__(signum.name)
+        self.signum = signum
+
+
 def _run(backend: EcsBackend, ids: list[str], chosen: Selector | None, options: RoundOptions,
-         progress: _Progress) -> tuple[RoundResult, Selection | None, bool]:
-    """The selection and the round in a worker thread, so Ctrl-C in the main thread can cancel it cleanly;
-    (result, the selection, whether Ctrl-C was pressed). A selection that cannot be used raises before any
-    reboot (SelectionError).
+         progress: _Progress) -> tuple[RoundResult, Selection | None, signal.Signals | None]:
+    """The selection and the round in a worker thread, so a signal in the main thread can cancel it cleanly;
+    (result, the selection, the first stop signal received or None). A selection that cannot be used raises
+    before any reboot (SelectionError); a stop signal during the listing raises ``_Stopped``.
 
     The main thread waits on an Event, not ``Thread.join``: on CPython 3.11/3.12 a join interrupted by
     KeyboardInterrupt may return at once the next time, before the worker has finished (and so before
-    there is a result to report). While the round runs, SIGINT only sets the cancel event (no
-    KeyboardInterrupt can land between two statements); further Ctrl-Cs repeat that the round is being
-    cancelled: the report of what was rebooted comes within about a second.
+    there is a result to report). While the round runs, SIGINT (Ctrl-C) and SIGTERM (a CI runner cancelling
+    the job) only set the cancel event (no exception can land between two statements); further signals
+    repeat that the round is being cancelled: the report of what was rebooted comes within about a second.
     """
     cancel, finished = threading.Event(), threading.Event()
-    pressed: list[bool] = []
+    received: list[signal.Signals] = []
 
-    def on_interrupt() -> None:
-        pressed.append(True)
+    def on_signal(signum: signal.Signals) -> None:
+        received.append(signum)
         cancel.set()
-        progress.line("cancelling: reporting what was rebooted ...")
+        progress.line(f"cancelling ({signum.name}): reporting what was rebooted ...")
     box: dict[str, RoundResult | Selection | BaseException] = {}
 
     def work() -> None:
@@ -309,34 +328,36 @@ def _run(backend: EcsBackend, ids: list[str], chosen: Selector | None, options: 
             finished.set()
 
     worker = threading.Thread(target=work, name="ecsreboot-round", daemon=True)
-    with _sigint_calls(on_interrupt):
+    with _stop_signals_call(on_signal):
         worker.start()
         while not finished.is_set():
             try:
                 finished.wait(0.2)
             except KeyboardInterrupt:  # outside the main thread there is no handler: the old way
-                on_interrupt()
+                on_signal(signal.SIGINT)
     progress.finish()
     outcome, selection = box.get("error") or box["result"], box.get("selection")
-    if isinstance(outcome, Cancelled) and pressed:  # Ctrl-C while the selection was listed: nothing was rebooted
-        raise KeyboardInterrupt from outcome
+    if isinstance(outcome, Cancelled) and received:  # stopped while the selection was listed
+        raise _Stopped(received[0]) from outcome
     if isinstance(outcome, BaseException):
         raise outcome
     assert isinstance(outcome, RoundResult) and (selection is None or isinstance(selection, Selection))
-    return outcome, selection, bool(pressed)
+    return outcome, selection, (received[0] if received else None)
 
 
 @contextlib.contextmanager
-def _sigint_calls(action: Callable[[], None]) -> Iterator[None]:
-    """While inside, SIGINT calls ``action`` instead of raising KeyboardInterrupt (main thread only)."""
+def _stop_signals_call(action: Callable[[signal.Signals], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``action`` with the signal instead of stopping the command (main
+    thread only: Python delivers signals there)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: action())
+    previous = {signum: signal.signal(signum, lambda n, frame: action(signal.Signals(n))) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Progress:

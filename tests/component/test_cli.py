@@ -169,10 +169,14 @@ def test_emulator_and_schema_subcommands_delegate(tmp_path: Path) -> None:
     assert json.loads(schema.stdout)["name"] == "ecsreboot"
 
 
-@pytest.mark.parametrize("output", ["table", "json"])
-def test_ctrl_c_while_waiting_exits_130_with_the_per_instance_report(tmp_path: Path, output: str) -> None:
-    """Issue 9: one SIGINT during the wait ended with ``unexpected KeyError: 'result'``, exit 1, nothing
-    printed. It must cancel the round and still report what was rebooted."""
+@pytest.mark.parametrize(("stop", "status", "output"), [
+    (signal.SIGINT, 130, "table"), (signal.SIGINT, 130, "json"), (signal.SIGTERM, 143, "table"),
+    (signal.SIGTERM, 143, "json")])
+def test_a_stop_signal_while_waiting_cancels_and_prints_the_per_instance_report(
+        tmp_path: Path, stop: signal.Signals, status: int, output: str) -> None:
+    """Issue 9: one SIGINT (Ctrl-C) during the wait ended with ``unexpected KeyError: 'result'``, exit 1,
+    nothing printed; issue 16: SIGTERM (what a CI runner sends when a job is cancelled) killed it with nothing
+    printed. Either must cancel the round and still report what was rebooted, exit 128 + the signal."""
     with ThreadedEmulator(instances=3, access_keys=dict([EMULATOR_ACCESS_KEY]),
                           durations={"Stopping": 60.0, "Starting": 1.0}) as emu:
         ids = emu.instance_ids()
@@ -187,11 +191,12 @@ def test_ctrl_c_while_waiting_exits_130_with_the_per_instance_report(tmp_path: P
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
             time.sleep(0.3)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             out, err = proc.communicate(timeout=20)
         finally:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
+    assert f"{stop.name} received: round cancelled" in err
     assert "Traceback" not in err and "KeyError" not in err
     assert "cancelled" in err and "rebooted 3/3" in err
     if output == "json":

@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from ecsreboot.emulator import Attributes, ThreadedEmulator
 from tests.healthservers import HEALTHY, Fleet
 
@@ -101,7 +103,10 @@ def test_an_empty_or_unlisted_selection_exits_1_and_says_why(emulator: ThreadedE
     assert denied.returncode == 1 and "ecs:DescribeInstances" in denied.stderr and "Forbidden.RAM" in denied.stderr
 
 
-def test_ctrl_c_while_the_selection_is_listed_exits_130_with_nothing_rebooted(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_while_the_selection_is_listed_exits_with_nothing_rebooted(
+        tmp_path: Path, stop: signal.Signals, status: int) -> None:
+    """Ctrl-C, or SIGTERM from a CI runner, while the selection is still being listed: no reboot, 128 + signal."""
     with ThreadedEmulator(access_keys=dict([EMULATOR_ACCESS_KEY])) as emu:
         emu.add_instances(2000, attributes=WEB)  # 20 pages, each answered after 0.3 s
         emu.faults.latency(0.3, "DescribeInstances")
@@ -116,12 +121,12 @@ def test_ctrl_c_while_the_selection_is_listed_exits_130_with_nothing_rebooted(tm
             while not any(r["action"] == "DescribeInstances" for r in emu.requests()):  # listing under way
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             _, err = proc.communicate(timeout=20)
         finally:
             proc.kill()
         listed = sum(1 for r in emu.requests() if r["action"] == "DescribeInstances")
         assert not [r for r in emu.requests() if r["action"].startswith("RebootInstance")]
-    assert proc.returncode == 130, err
-    assert "ecsreboot: error: interrupted" in err and "Traceback" not in err
+    assert proc.returncode == status, err
+    assert f"ecsreboot: error: interrupted ({stop.name})" in err and "Traceback" not in err
     assert listed < 20  # the listing stopped

@@ -29,3 +29,6 @@ def test_make_demo_runs_the_quickstart_under_the_real_cli(pulumi_cli: Path) -> N
     assert re.search(r"rebootCount\s*: 1 => 2\n", changed)
     assert "reboots per instance after up, unchanged re-run, changed trigger: 1, 1, 2" in out
     assert "emulator-secret" not in out + done.stderr
+    # issue 16: nothing a user would take for a problem, e.g. "using pulumi-resource-ecsreboot from $PATH" or
+    # the bare "1 warning" counts it left (the quickstart's Pulumi.yaml names the plugin's folder instead)
+    assert "warning" not in (out + done.stderr).lower(), out + done.stderr

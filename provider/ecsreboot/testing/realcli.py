@@ -208,18 +208,10 @@ class Project:
         self.run("config", "set", *extra, key, "--", value)
 
     def config_object(self, key: str, value: Any) -> None:
-        """A structured config value (list or map), as ``pulumi config set --path`` would build it."""
-        entry = {"value": json.dumps(value), "objectValue": value, "secret": False}
-        self.run("config", "set-all", "--json", json.dumps({self._key(key): entry}))
-
-    def _key(self, key: str) -> str:
-        """``key`` namespaced by the project name, as ``pulumi config --json`` prints keys."""
-        if ":" in key:
-            return key
-        for line in (self.dir / "Pulumi.yaml").read_text().splitlines():
-            if line.startswith("name:"):
-                return f"{line.split(':', 1)[1].strip()}:{key}"
-        raise ValueError(f"{self.dir}/Pulumi.yaml has no name")
+        """A structured config value (list or map) as its JSON text, which programs read alike
+        (``Config.get_object``, ``requireObject``, ``RequireObject`` parse it), and which every CLI version
+        accepts (``config set-all --json``, which stores it as an object, came after v3.193.0: ``make compat``)."""
+        self.run("config", "set", "--plaintext", key, "--", json.dumps(value))
 
     def export(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.run("stack", "export").stdout)
