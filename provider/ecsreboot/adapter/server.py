@@ -24,6 +24,7 @@ from ..assembly import config as cfg
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.secrets import SecretScrubber
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
@@ -32,7 +33,6 @@ from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
 from .proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .schema import schema_json
-from .secrets import SecretScrubber
 
 BackendFactory = Callable[[cfg.ProviderConfig], RebootBackend]
 Handler = Callable[["Provider", Any], Any]

@@ -54,13 +54,38 @@ class Prop:
     secret: bool = False
     #: environment variables read when the property is unset, first found wins
     env: tuple[str, ...] = ()
+    #: Check fills it from the provider's configuration when unset (``regionId`` from ``region``)
+    from_provider: bool = False
+    #: the fields of an object-typed property: a nested type in schema.json, a nested block for OpenTofu
+    fields: tuple[Prop, ...] = ()
 
+
+HEALTH_CHECK_FIELDS: tuple[Prop, ...] = (
+    Prop("url", "string", required=True,
+         description="`http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` "
+                     "(the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP "
+                     "or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are "
+                     "reached by address, as load balancers do)."),
+    Prop("expectedStatus", "integer[]",
+         description="HTTP statuses that count as healthy (HTTP only). Default: any of 200-399."),
+    Prop("timeoutSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
+         description="One probe's time limit in seconds."),
+    Prop("intervalSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
+         description="Seconds between the starts of two probes of one instance."),
+    Prop("healthyThreshold", "integer", default=1, minimum=1,
+         description="Consecutive successful probes needed to count as healthy."),
+    Prop("unhealthyThreshold", "integer", minimum=1,
+         description="Consecutive failed probes that fail the instance at once. Unset: keep probing until the "
+                     "round's deadline (customTimeouts)."),
+    Prop("initialDelaySeconds", "number", default=0.0, minimum=0, maximum=MAX_SECONDS,
+         description="Seconds to wait after the instance is `Running` again before its first probe."),
+)
 
 INPUTS: tuple[Prop, ...] = (
     Prop("instanceIds", "string[]", required=True,
          description=f"The ECS instances to reboot (at least one, no duplicates). Any number is accepted; "
                      f"they are sent at most {MAX_INSTANCES_PER_CALL} per API call."),
-    Prop("regionId", "string",
+    Prop("regionId", "string", from_provider=True,
          description="The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`."),
     Prop("triggers", "any{}", default={},
          description="Arbitrary keys whose change reboots the instances: a reboot happens when any entry is "
@@ -93,7 +118,7 @@ INPUTS: tuple[Prop, ...] = (
                      "previous one is Running again (and healthy, with `healthCheck`). Instances that failed their "
                      "health check count as unavailable, so they shrink later waves. Unset: all instances in one "
                      "wave."),
-    Prop("healthCheck", "healthCheck",
+    Prop("healthCheck", "healthCheck", fields=HEALTH_CHECK_FIELDS,
          description="After an instance is `Running` again, probe it until healthy; a wave is done only when all its "
                      "instances are healthy (or failed), and only then does the next wave start. Failed instances "
                      "get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: "
@@ -106,28 +131,6 @@ INPUTS: tuple[Prop, ...] = (
     Prop("pauseBetweenWaves", "number", minimum=0, maximum=MAX_SECONDS,
          description="Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0."),
 )
-
-HEALTH_CHECK_FIELDS: tuple[Prop, ...] = (
-    Prop("url", "string", required=True,
-         description="`http://`, `https://` or `tcp://` URL template with placeholders `{instanceId}`, `{privateIp}` "
-                     "(the first VPC private IP, or the classic network's inner IP) and `{publicIp}` (the public IP "
-                     "or the EIP), filled from DescribeInstances. HTTPS certificates are not verified (instances are "
-                     "reached by address, as load balancers do)."),
-    Prop("expectedStatus", "integer[]",
-         description="HTTP statuses that count as healthy (HTTP only). Default: any of 200-399."),
-    Prop("timeoutSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
-         description="One probe's time limit in seconds."),
-    Prop("intervalSeconds", "number", default=5.0, positive=True, maximum=MAX_SECONDS,
-         description="Seconds between the starts of two probes of one instance."),
-    Prop("healthyThreshold", "integer", default=1, minimum=1,
-         description="Consecutive successful probes needed to count as healthy."),
-    Prop("unhealthyThreshold", "integer", minimum=1,
-         description="Consecutive failed probes that fail the instance at once. Unset: keep probing until the "
-                     "round's deadline (customTimeouts)."),
-    Prop("initialDelaySeconds", "number", default=0.0, minimum=0, maximum=MAX_SECONDS,
-         description="Seconds to wait after the instance is `Running` again before its first probe."),
-)
-
 
 def _result_type() -> dict[str, Any]:
     fields = {

@@ -1,0 +1,208 @@
+"""Drive the real ``tofu`` CLI offline: the OpenTofu end-to-end tier, ``make demo`` and ``make bench`` share it.
+
+``find_tofu`` locates the CLI (``$ECSREBOOT_TOFU``, then the one ``make tofu`` builds into ``.tools/bin``, then
+``tofu`` on PATH). ``Mirror`` installs the provider as a user would without a registry: the executable
+``terraform-provider-ecsreboot`` (the console script of this virtualenv) copied into a filesystem mirror,
+``HOST/ecsreboot/ecsreboot/VERSION/OS_ARCH/terraform-provider-ecsreboot_vVERSION``, and a CLI configuration
+(``TF_CLI_CONFIG_FILE``, always set explicitly: the CLI otherwise reads the account's own file) whose
+``provider_installation`` takes ``ecsreboot/*`` from that mirror only. ``Workspace`` is one configuration folder
+with a hermetic environment (``HOME`` inside it, no ambient Alibaba settings, no checkpoint call, no colour);
+``tofu init`` is run once per mirror and its result copied into each workspace (``Mirror.initialized``), which is
+what a second ``tofu init`` would produce. Everything it starts is bounded in time and killed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .engine import hermetic_env
+
+REPO = Path(__file__).resolve().parents[3]
+BUILT_TOFU = REPO / ".tools" / "bin" / "tofu"
+HOST = "registry.opentofu.org"
+SOURCE = "ecsreboot/ecsreboot"
+EXECUTABLE = "terraform-provider-ecsreboot"
+
+
+def find_tofu() -> Path | None:
+    """The OpenTofu CLI to test with, or None: ``$ECSREBOOT_TOFU``, ``.tools/bin/tofu``, ``tofu`` on PATH."""
+    explicit = os.environ.get("ECSREBOOT_TOFU")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    if BUILT_TOFU.is_file():
+        return BUILT_TOFU
+    found = shutil.which("tofu")
+    return Path(found) if found else None
+
+
+def provider_executable() -> Path:
+    """``terraform-provider-ecsreboot`` of this interpreter's environment (the console script pip installed)."""
+    beside = Path(sys.executable).parent / EXECUTABLE
+    found = beside if beside.is_file() else (Path(p) if (p := shutil.which(EXECUTABLE)) else None)
+    if found is None:
+        raise FileNotFoundError(f"{EXECUTABLE} is not installed in this environment (pip install -e .)")
+    return found
+
+
+def platform_dir() -> str:
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower(), "amd64")
+    return f"{sys.platform}_{machine}"
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def check(self) -> Result:
+        if self.returncode != 0:
+            raise TofuFailed(self)
+        return self
+
+
+class TofuFailed(Exception):
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        super().__init__(f"`tofu {' '.join(result.args)}` exited {result.returncode}\n--- stdout\n"
+                         f"{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}")
+
+
+class Mirror:
+    """A filesystem mirror holding the provider, and the CLI configuration that installs from it."""
+
+    def __init__(self, root: Path, version: str, executable: Path | None = None) -> None:
+        self.root = root
+        self.version = version
+        package = root / "mirror" / HOST / SOURCE / version / platform_dir()
+        package.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(executable or provider_executable(), package / f"{EXECUTABLE}_v{version}")
+        self.cli_config = root / "tofu.tfrc"
+        self.cli_config.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path    = "{root / "mirror"}"\n    include = ["{HOST}/ecsreboot/*"]\n  }}\n'
+            f'  direct {{\n    exclude = ["{HOST}/ecsreboot/*"]\n  }}\n'
+            "}\n"
+        )
+        self._initialized: Path | None = None
+
+    def initialized(self, tofu: Path) -> Path:
+        """A folder where ``tofu init`` installed the provider (run once): its ``.terraform`` and lock file."""
+        if self._initialized is None:
+            folder = self.root / "init"
+            workspace = Workspace(tofu, folder, self)
+            workspace.write(required_providers(self.version))
+            workspace.run("init", "-input=false", "-no-color")
+            self._initialized = folder
+        return self._initialized
+
+
+def required_providers(version: str | None = None) -> str:
+    pin = f'\n      version = "{version}"' if version else ""
+    return ("terraform {\n  required_providers {\n    ecsreboot = {\n"
+            f'      source  = "{SOURCE}"{pin}\n    }}\n  }}\n}}\n')
+
+
+class Workspace:
+    """One OpenTofu configuration folder driven by the real CLI, with its home and CLI configuration private.
+
+    ``env`` adds to (or, with None values, removes from) the hermetic environment.
+    """
+
+    def __init__(self, tofu: Path, folder: Path, mirror: Mirror, env: Mapping[str, str | None] | None = None) -> None:
+        self.tofu = tofu
+        self.dir = folder
+        self.mirror = mirror
+        home = folder / ".home"
+        home.mkdir(parents=True, exist_ok=True)
+        base = hermetic_env(home)
+        base.update(
+            TF_CLI_CONFIG_FILE=str(mirror.cli_config),
+            TF_IN_AUTOMATION="1",
+            CHECKPOINT_DISABLE="1",
+            NO_COLOR="1",
+            PATH=os.pathsep.join([str(tofu.parent), base.get("PATH", "")]),
+        )
+        for key in ("TF_LOG", "TF_LOG_PATH", "TF_LOG_PROVIDER", "TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR"):
+            base.pop(key, None)
+        for key, value in (env or {}).items():
+            if value is None:
+                base.pop(key, None)
+            else:
+                base[key] = value
+        self.env = base
+
+    def adopt_init(self) -> None:
+        """The result of ``tofu init`` (the mirror's, run once) copied here, as a second init would make it."""
+        source = self.mirror.initialized(self.tofu)
+        shutil.copytree(source / ".terraform", self.dir / ".terraform", symlinks=True, dirs_exist_ok=True)
+        shutil.copy2(source / ".terraform.lock.hcl", self.dir / ".terraform.lock.hcl")
+
+    def write(self, text: str, name: str = "main.tf") -> None:
+        (self.dir / name).write_text(text)
+
+    def run(self, *args: str, check: bool = True, timeout: float = 300, env: Mapping[str, str] | None = None) -> Result:
+        """``tofu ARGS`` in the folder (``-no-color`` is the caller's to add where the command takes it)."""
+        started = time.monotonic()
+        proc = subprocess.Popen([str(self.tofu), *args], cwd=self.dir, env={**self.env, **(env or {})},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=30)
+            err += f"\n[killed after {timeout} s]"
+        result = Result(list(args), proc.returncode, out, err, time.monotonic() - started)
+        return result.check() if check else result
+
+    @contextlib.contextmanager
+    def start(self, *args: str, env: Mapping[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+        """``tofu ARGS`` in the background, in a process group of its own (a terminal's Ctrl-C reaches the whole
+        group: ``interrupt`` sends SIGINT to it); killed on exit."""
+        proc = subprocess.Popen([str(self.tofu), *args], cwd=self.dir, env={**self.env, **(env or {})},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+
+    def show(self) -> dict[str, Any]:
+        """``tofu show -json`` of the state."""
+        import json
+
+        data: dict[str, Any] = json.loads(self.run("show", "-json", "-no-color").stdout or "{}")
+        return data
+
+    def resources(self, type_: str = "ecsreboot_reboot_trigger") -> dict[str, dict[str, Any]]:
+        """Address -> recorded attribute values of the resources of ``type_`` in the state."""
+        module = self.show().get("values", {}).get("root_module", {})
+        return {r["address"]: r["values"] for r in module.get("resources", []) if r.get("type") == type_}
+
+
+def interrupt(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C as a terminal sends it: SIGINT to the CLI's whole process group, the provider included."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
