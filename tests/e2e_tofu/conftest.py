@@ -54,17 +54,23 @@ def emulator() -> Iterator[ThreadedEmulator]:
 
 
 def hcl(value: Any) -> str:
-    """A value in HCL's native syntax (JSON's lists, strings, numbers and booleans are HCL too; objects take `=`)."""
+    """A value in HCL's native syntax (JSON's lists, strings, numbers and booleans are HCL too; objects take `=`);
+    inside maps and lists too, a string starting with `=` is an expression."""
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {hcl(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{json.dumps(k)} = {expression(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
-        return "[" + ", ".join(hcl(v) for v in value) + "]"
+        return "[" + ", ".join(expression(v) for v in value) + "]"
     return json.dumps(value)
+
+
+def expression(value: Any) -> str:
+    """A value as HCL; a string starting with `=` is written as the expression after it (`=var.key_id`)."""
+    return value[1:] if isinstance(value, str) and value.startswith("=") else hcl(value)
 
 
 def provider_block(endpoint: str, region: str = "cn-hangzhou", alias: str | None = None, **extra: Any) -> str:
     lines = [f"  region   = {hcl(region)}", f"  endpoint = {hcl(endpoint)}"]
-    lines += [f"  {k} = {hcl(v)}" for k, v in extra.items()]
+    lines += [f"  {k} = {expression(v)}" for k, v in extra.items()]
     if alias:
         lines.append(f"  alias    = {hcl(alias)}")
     return 'provider "ecsreboot" {\n' + "\n".join(lines) + "\n}\n"
@@ -72,8 +78,7 @@ def provider_block(endpoint: str, region: str = "cn-hangzhou", alias: str | None
 
 def trigger(name: str = "web", blocks: str = "", **arguments: Any) -> str:
     """A resource block: arguments as HCL values (a string starting with `=` is written as an expression)."""
-    lines = [f"  {k} = {v[1:] if isinstance(v, str) and v.startswith('=') else hcl(v)}"
-             for k, v in arguments.items()]
+    lines = [f"  {k} = {expression(v)}" for k, v in arguments.items()]
     return f'resource "{TYPE}" "{name}" {{\n' + "\n".join(lines) + ("\n" + blocks if blocks else "") + "\n}\n"
 
 

@@ -167,8 +167,10 @@ class TerraformProvider:
     def _dynamic(value: Any, block: Block) -> Any:
         return tf.DynamicValue(msgpack=cty.pack(value, block.cty_type))
 
-    def _progress(self, diagnostics: Diagnostics | None, what: str) -> Callable[[ProgressEvent], None]:
-        """Progress to the log; warnings also to the CLI's output (once each), when ``diagnostics`` is given."""
+    def _progress(self, diagnostics: Diagnostics | None, what: str,
+                  summary: str = "Warning from the reboot round") -> Callable[[ProgressEvent], None]:
+        """Progress to the log; warnings also to the CLI's output (once each, under ``summary``), when
+        ``diagnostics`` is given."""
         log = self.log.progress(what)
         seen: set[str] = set()
 
@@ -176,7 +178,7 @@ class TerraformProvider:
             log(event)
             if diagnostics is not None and event.kind == "warning" and event.message not in seen:
                 seen.add(event.message)
-                diagnostics.warning("ecsreboot", event.message)
+                diagnostics.warning(summary, event.message)
 
         return report
 
@@ -289,7 +291,7 @@ class TerraformProvider:
                 return tf.PlanResourceChange.Response(diagnostics=diagnostics)
             news = TriggerArgs.decode(checked)
             lifecycle = self._lifecycle_now()
-            progress = self._progress(diagnostics, _what(news))
+            progress = self._progress(diagnostics, _what(news), "Warning from the dry run of the reboot")
             planned = planned_inputs(block, config, checked)
             if prior is None:
                 step = lifecycle.create(news, preview=True, timeout=DEFAULT_TIMEOUT_SECONDS, progress=progress,

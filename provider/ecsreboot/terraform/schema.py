@@ -57,6 +57,7 @@ def for_terraform(text: str) -> str:
     ``timeouts`` block instead of Pulumi's."""
     text = text.replace("customTimeouts", "timeouts").replace("pulumi preview", "tofu plan")
     text = text.replace("pulumi up", "tofu apply").replace("`pulumi import`", "`tofu import`")
+    text = text.replace("a RebootTrigger", "an ecsreboot_reboot_trigger").replace("RebootTrigger", RESOURCE_TYPE)
     text = re.sub(r"ecsreboot:(\w+)", lambda m: snake(m.group(1)), text)
     text = re.sub(r"\b(\w+): (true|false)\b",  # a setting as HCL writes it: `wait_for_running = true`
                   lambda m: f"{m.group(1)} = {m.group(2)}" if m.group(1) in _WIRE_TO_SNAKE else m.group(0), text)
