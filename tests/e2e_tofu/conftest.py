@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,9 @@ import pytest
 from ecsreboot import __version__
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing.tofucli import Mirror, Workspace, find_tofu, required_providers
+from tests.realengine import Calls, reboots
+
+__all__ = ["Calls", "reboots"]  # the tier's modules import them from here
 
 KEY = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "emulator-key", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret"}
 FAST = {"Stopping": 0.2, "Starting": 0.2}
@@ -104,22 +106,3 @@ def make_workspace(tofu_cli: Path, mirror: Mirror, emulator: ThreadedEmulator, t
 
 def configuration(endpoint: str, *resources: str, provider: str | None = None) -> str:
     return required_providers() + (provider or provider_block(endpoint)) + "".join(resources)
-
-
-class Calls:
-    """API calls the emulator answered since the last ``take``."""
-
-    def __init__(self, emu: ThreadedEmulator) -> None:
-        self.emu = emu
-        self.seen = len(emu.requests())
-
-    def take(self) -> Counter[str]:
-        requests = self.emu.requests()
-        new, self.seen = requests[self.seen:], len(requests)
-        return Counter(r["action"] + (":DryRun" if str(r["params"].get("DryRun", "")).lower() == "true" else "")
-                       for r in new)
-
-
-def reboots(emu: ThreadedEmulator) -> list[int]:
-    counts = emu.reboot_counts()
-    return [counts[i] for i in emu.instance_ids()]

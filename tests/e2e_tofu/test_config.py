@@ -41,8 +41,7 @@ def test_secrets_never_reach_the_output_or_the_logs(make_workspace: MakeWorkspac
     with ThreadedEmulator(instances=2, durations={"Stopping": 0.1, "Starting": 0.1},
                           access_keys={KEY_ID: KEY_SECRET}) as emulator, Fleet([HEALTHY, HEALTHY]) as servers:
         ids = emulator.instance_ids()
-        for n, i in enumerate(ids):
-            emulator.set_addresses(i, private_ip=servers.address(n))
+        servers.serve(emulator, ids)
         workspace = make_workspace(env={})  # no key in the environment: the configuration holds it
         variables = "".join(f'variable "{name}" {{\n  type      = string\n  sensitive = true\n}}\n'
                             for name in ("deploy_token", "probe_url"))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing.tofucli import interrupt
+from tests.realengine import TimedLog, most_away_at_once, reboot_calls, second_wave_held
+from tests.realengine import timed_emulator as timed_emulator_of
 
 from .conftest import FAST, TYPE, Calls, MakeWorkspace, configuration, reboots, trigger
 
@@ -19,18 +18,6 @@ from .conftest import FAST, TYPE, Calls, MakeWorkspace, configuration, reboots, 
 def shown(text: str) -> str:
     """The CLI's output with its line wrapping undone."""
     return " ".join(text.split())
-
-
-def reboot_calls(emu: ThreadedEmulator, since: int = 0) -> list[list[str]]:
-    return [instance_ids_of(r) for r in emu.requests()[since:]
-            if r["action"] == "RebootInstances" and r["params"].get("DryRun", "false") != "true"]
-
-
-def instance_ids_of(entry: dict[str, Any]) -> list[str]:
-    params = entry["params"]
-    if "InstanceId" in params and params["InstanceId"].startswith("["):
-        return list(json.loads(params["InstanceId"]))
-    return [v for k, v in params.items() if k == "InstanceId" or k.startswith("InstanceId.")]
 
 
 def test_a_partial_failure_fails_the_apply_and_the_next_apply_retries_only_the_failed_instance(
@@ -90,16 +77,13 @@ def test_a_failed_first_apply_is_tainted_and_untaint_then_apply_retries_only_the
 
 
 @pytest.fixture
-def timed_emulator() -> Iterator[tuple[ThreadedEmulator, list[tuple[float, dict[str, Any]]]]]:
-    """An emulator whose every answered request is recorded with the monotonic time it arrived."""
-    log: list[tuple[float, dict[str, Any]]] = []
-    with ThreadedEmulator(instances=6, durations=FAST, on_request=lambda e: log.append((time.monotonic(), e))) as emu:
-        yield emu, log
+def timed_emulator() -> Iterator[tuple[ThreadedEmulator, TimedLog]]:
+    with timed_emulator_of(6, FAST) as timed:
+        yield timed
 
 
 def test_rolling_waves_never_reboot_more_than_max_unavailable(
-        make_workspace: MakeWorkspace, timed_emulator: tuple[ThreadedEmulator, list[tuple[float, dict[str, Any]]]]
-) -> None:
+        make_workspace: MakeWorkspace, timed_emulator: tuple[ThreadedEmulator, TimedLog]) -> None:
     emu, log = timed_emulator
     ids = emu.instance_ids()
     workspace = make_workspace()
@@ -108,15 +92,8 @@ def test_rolling_waves_never_reboot_more_than_max_unavailable(
     assert [emu.reboot_counts()[i] for i in ids] == [1] * 6
     for wave in (1, 2, 3):
         assert f"wave {wave}/3" in applied.stderr  # the provider's progress, in the CLI's log
-    # each instance is away from Running from its reboot call for Stopping + Starting seconds
-    away = sum(FAST.values())
-    windows = [(t, t + away) for t, e in log
-               if e["action"] == "RebootInstances" and e["params"].get("DryRun", "false") != "true"
-               for _ in instance_ids_of(e)]
-    assert len(windows) == 6
-    for start, _ in windows:
-        overlapping = sum(1 for s, end in windows if s <= start < end)
-        assert overlapping <= 2, f"{overlapping} instances rebooting at once"
+    rebooted, most = most_away_at_once(log, away=sum(FAST.values()))
+    assert rebooted == 6 and most <= 2, f"{most} instances rebooting at once"
 
 
 def test_ctrl_c_stops_the_wait_promptly_and_the_next_apply_retries_only_the_unconfirmed(
@@ -129,18 +106,8 @@ def test_ctrl_c_stops_the_wait_promptly_and_the_next_apply_retries_only_the_unco
     workspace.run("apply", "-auto-approve", "-no-color")
     write("2")
     seen = len(emulator.requests())
-    second_wave = threading.Event()
-
-    def watch() -> None:
-        deadline = time.monotonic() + 120
-        while not second_wave.is_set() and time.monotonic() < deadline:
-            if len(reboot_calls(emulator, seen)) >= 2:
-                emulator.backend.set_durations({"Stopping": 120.0})  # the second wave stays Stopping for long
-                second_wave.set()
-            time.sleep(0.005)
-
-    threading.Thread(target=watch, daemon=True).start()
-    with workspace.start("apply", "-auto-approve", "-no-color") as proc:
+    with second_wave_held(emulator, seen) as second_wave, \
+            workspace.start("apply", "-auto-approve", "-no-color") as proc:
         assert second_wave.wait(120), "the second wave was never sent"
         time.sleep(1.0)  # the provider is now waiting for the second wave
         interrupted = time.monotonic()
@@ -153,7 +120,7 @@ def test_ctrl_c_stops_the_wait_promptly_and_the_next_apply_retries_only_the_unco
     assert "instance(s) not rebooted (cancelled)" in shown(err)
     [state] = workspace.resources().values()
     second = reboot_calls(emulator, seen)[1]
-    assert sorted(state["failed_instance_ids"]) == sorted(second + [i for i in ids if reboots_of(emulator, i) == 1])
+    assert sorted(state["failed_instance_ids"]) == sorted(second)
 
     emulator.backend.set_durations(FAST)
     for instance in second:
@@ -162,10 +129,6 @@ def test_ctrl_c_stops_the_wait_promptly_and_the_next_apply_retries_only_the_unco
     workspace.run("apply", "-auto-approve", "-no-color")
     assert sorted(i for call in reboot_calls(emulator, seen) for i in call) == sorted(state["failed_instance_ids"])
     assert workspace.run("plan", "-detailed-exitcode", "-no-color").returncode == 0
-
-
-def reboots_of(emu: ThreadedEmulator, instance: str) -> int:
-    return emu.reboot_counts()[instance]
 
 
 def test_destroy_with_a_retry_pending_reboots_nothing(make_workspace: MakeWorkspace,

@@ -15,8 +15,7 @@ def test_waves_wait_for_health_and_a_failing_instance_stops_the_rollout(make_wor
                                                                        emulator: ThreadedEmulator) -> None:
     ids = emulator.instance_ids()  # 4 instances, 2 per wave
     with Fleet([HEALTHY, UNHEALTHY, HEALTHY, HEALTHY]) as servers:
-        for n, i in enumerate(ids):
-            emulator.set_addresses(i, private_ip=servers.address(n))
+        servers.serve(emulator, ids)
         workspace = make_workspace()
         health = (f'  health_check {{\n    url = "http://{{privateIp}}:{servers.port}/healthz"\n'
                   "    interval_seconds = 0.2\n    timeout_seconds = 1\n    unhealthy_threshold = 2\n  }\n")

@@ -7,7 +7,6 @@ import io
 import json
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from ecsreboot.core.values import UNKNOWN
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.terraform.logs import HcLog
 from ecsreboot.terraform.protocol import tf
+from tests.realengine import Calls, reboots
 
 from .harness import Cli, config
 
@@ -42,22 +42,6 @@ def cli(emulator: ThreadedEmulator, log: io.StringIO) -> Cli:
     answer = cli.configure(region="cn-hangzhou", endpoint=emulator.url, access_key=KEY_ID, secret_key=SECRET)
     assert answer.diagnostics == []
     return cli
-
-
-class Calls:
-    def __init__(self, emu: ThreadedEmulator) -> None:
-        self.emu, self.seen = emu, len(emu.requests())
-
-    def take(self) -> Counter[str]:
-        requests = self.emu.requests()
-        new, self.seen = requests[self.seen:], len(requests)
-        return Counter(r["action"] + (":DryRun" if str(r["params"].get("DryRun", "")).lower() == "true" else "")
-                       for r in new)
-
-
-def reboots(emu: ThreadedEmulator) -> list[int]:
-    counts = emu.reboot_counts()
-    return [counts[i] for i in emu.instance_ids()]
 
 
 def test_plan_dry_runs_the_reboot_and_reboots_nothing(cli: Cli, emulator: ThreadedEmulator) -> None:

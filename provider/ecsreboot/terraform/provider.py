@@ -26,6 +26,7 @@ What is particular to the protocol:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -44,7 +45,7 @@ from ..core.resource import DEFAULT_TIMEOUT_SECONDS
 from ..core.secrets import SecretScrubber
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import UNKNOWN
-from ..lifecycle import PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
+from ..lifecycle import PreviewRejected, ProcessLifecycle, RebootBackend, StepResult, TriggerLifecycle
 from . import cty
 from .logs import HcLog
 from .protocol import tf
@@ -104,6 +105,26 @@ _SUMMARIES: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+Handler = Callable[["TerraformProvider", Any, Diagnostics], Any]
+
+
+def _answers(response: Callable[..., Any]) -> Callable[[Handler], Callable[[TerraformProvider, Any, Any], Any]]:
+    """Serve ``handler(self, request, diagnostics)`` as an RPC: whatever it raises becomes an error diagnostic in
+    a ``response`` of its own, so the CLI always shows words, never a gRPC failure."""
+
+    def wrap(handler: Handler) -> Callable[[TerraformProvider, Any, Any], Any]:
+        @functools.wraps(handler)
+        def serve(self: TerraformProvider, request: Any, context: Any) -> Any:
+            diagnostics = Diagnostics(self.scrub)
+            with self._guard(diagnostics):
+                return handler(self, request, diagnostics)
+            return response(diagnostics=diagnostics)
+
+        return serve
+
+    return wrap
+
+
 class TerraformProvider:
     """``tfplugin6.Provider`` for ``ecsreboot_reboot_trigger``. One backend per provider process (one ECS client
     per region and one rate limiter), shared by the resource calls the CLI makes concurrently."""
@@ -111,13 +132,11 @@ class TerraformProvider:
     def __init__(self, backend_factory: BackendFactory, log: HcLog | None = None,
                  environ: Mapping[str, str] | None = None) -> None:
         self._environ = dict(os.environ if environ is None else environ)
-        self._backend_factory = backend_factory
         self.scrub = SecretScrubber()
         self.log = log or HcLog(scrub=self.scrub)
         self.cancel = threading.Event()
-        self._lock = threading.Lock()
-        self._config = cfg.resolve({}, self._environ)
-        self._lifecycle: TriggerLifecycle | None = None
+        self._process = ProcessLifecycle(cfg.resolve({}, self._environ), backend_factory, cfg.ProviderConfig.secrets,
+                                         self.scrub, SystemClock())
         self._schema: Any = None
 
     # --- plumbing ------------------------------------------------------------------------------------
@@ -137,16 +156,7 @@ class TerraformProvider:
                 diagnostics.error(summary, str(exc))
 
     def _lifecycle_now(self) -> TriggerLifecycle:
-        with self._lock:
-            if self._lifecycle is None:
-                self._configure(self._config)
-            assert self._lifecycle is not None
-            return self._lifecycle
-
-    def _configure(self, config: cfg.ProviderConfig) -> None:
-        self._config = config
-        self.scrub.add([config.access_key, config.secret_key, config.security_token])
-        self._lifecycle = TriggerLifecycle(self._backend_factory(config), SystemClock())
+        return self._process.get()
 
     def _check_type(self, type_name: str) -> None:
         if type_name != RESOURCE_TYPE:
@@ -201,24 +211,19 @@ class TerraformProvider:
         value = self._value(dynamic, provider_block()) or {}
         return to_wire(provider_block(), value)
 
-    def ValidateProviderConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
-        with self._guard(diagnostics):
-            settings = self._provider_settings(request.config)
-            _, failures = cfg.check_config(settings, self._environ)
-            diagnostics.failures(provider_block(), failures)
+    @_answers(tf.ValidateProviderConfig.Response)
+    def ValidateProviderConfig(self, request: Any, diagnostics: Diagnostics) -> Any:
+        _, failures = cfg.check_config(self._provider_settings(request.config), self._environ)
+        diagnostics.failures(provider_block(), failures)
         return tf.ValidateProviderConfig.Response(diagnostics=diagnostics)
 
-    def ConfigureProvider(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
-        with self._guard(diagnostics):
-            settings = self._provider_settings(request.config)
-            config = cfg.resolve(settings, self._environ)
-            with self._lock:
-                self._configure(config)
-            self.log.info(f"configured: ecsreboot {__version__} for {request.terraform_version or 'the CLI'}"
-                          f"{f', region {config.region}' if config.region else ''}"
-                          f"{f', endpoint {config.endpoint}' if config.endpoint else ''}")
+    @_answers(tf.ConfigureProvider.Response)
+    def ConfigureProvider(self, request: Any, diagnostics: Diagnostics) -> Any:
+        config = cfg.resolve(self._provider_settings(request.config), self._environ)
+        self._process.configure(config)
+        self.log.info(f"configured: ecsreboot {__version__} for {request.terraform_version or 'the CLI'}"
+                      f"{f', region {config.region}' if config.region else ''}"
+                      f"{f', endpoint {config.endpoint}' if config.endpoint else ''}")
         return tf.ConfigureProvider.Response(diagnostics=diagnostics)
 
     def StopProvider(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -232,7 +237,8 @@ class TerraformProvider:
                  region: Any = None) -> dict[str, Any] | None:
         """Check's inputs of a configuration (defaults filled), or None with its failures as diagnostics."""
         lifecycle = self._lifecycle_now()
-        checked, failures = lifecycle.check(to_wire(block, value, inputs_only=True), region or self._config.region)
+        checked, failures = lifecycle.check(to_wire(block, value, inputs_only=True),
+                                            region or self._process.config.region)
         timeouts = value.get("timeouts")
         for name in ("create", "update"):
             text = timeouts.get(name) if isinstance(timeouts, Mapping) else None
@@ -246,23 +252,22 @@ class TerraformProvider:
             return None
         return checked
 
-    def ValidateResourceConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
-        with self._guard(diagnostics):
-            self._check_type(request.type_name)
-            config = self._value(request.config, resource_block()) or {}
-            # the provider may not be configured yet: a missing region is judged at plan time
-            self._checked(resource_block(), config, diagnostics, region=UNKNOWN)
+    @_answers(tf.ValidateResourceConfig.Response)
+    def ValidateResourceConfig(self, request: Any, diagnostics: Diagnostics) -> Any:
+        self._check_type(request.type_name)
+        config = self._value(request.config, resource_block()) or {}
+        # the provider may not be configured yet: a missing region is judged at plan time
+        self._checked(resource_block(), config, diagnostics, region=UNKNOWN)
         return tf.ValidateResourceConfig.Response(diagnostics=diagnostics)
 
-    def UpgradeResourceState(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
-        with self._guard(diagnostics):
-            self._check_type(request.type_name)
-            block = resource_block()
-            value = cty.from_json(request.raw_state.json, block.cty_type) if request.raw_state.json else None
-            return tf.UpgradeResourceState.Response(upgraded_state=self._dynamic(value, block))
-        return tf.UpgradeResourceState.Response(diagnostics=diagnostics)
+    @_answers(tf.UpgradeResourceState.Response)
+    def UpgradeResourceState(self, request: Any, diagnostics: Diagnostics) -> Any:
+        """Schema version 0 is the only one so far: the stored JSON is read by today's schema (attributes it no
+        longer has are dropped, new ones are null)."""
+        self._check_type(request.type_name)
+        block = resource_block()
+        value = cty.from_json(request.raw_state.json, block.cty_type) if request.raw_state.json else None
+        return tf.UpgradeResourceState.Response(upgraded_state=self._dynamic(value, block), diagnostics=diagnostics)
 
     def ReadResource(self, request: Any, context: grpc.ServicerContext) -> Any:
         """The state as recorded: what was rebooted is a record, not something to look up."""
@@ -276,85 +281,76 @@ class TerraformProvider:
             olds = dataclasses.replace(olds, triggers=news.triggers)
         return olds
 
-    def PlanResourceChange(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
+    @_answers(tf.PlanResourceChange.Response)
+    def PlanResourceChange(self, request: Any, diagnostics: Diagnostics) -> Any:
         block = resource_block()
-        with self._guard(diagnostics):
-            self._check_type(request.type_name)
-            proposed = self._value(request.proposed_new_state, block)
-            if proposed is None:  # destroy: nothing to plan, nothing to call
-                return tf.PlanResourceChange.Response(planned_state=request.proposed_new_state)
-            prior = self._value(request.prior_state, block)
-            config = self._value(request.config, block) or {}
-            checked = self._checked(block, config, diagnostics)
-            if checked is None:
-                return tf.PlanResourceChange.Response(diagnostics=diagnostics)
-            news = TriggerArgs.decode(checked)
-            lifecycle = self._lifecycle_now()
-            progress = self._progress(diagnostics, _what(news), "Warning from the dry run of the reboot")
-            planned = planned_inputs(block, config, checked)
+        self._check_type(request.type_name)
+        proposed = self._value(request.proposed_new_state, block)
+        if proposed is None:  # destroy: nothing to plan, nothing to call
+            return tf.PlanResourceChange.Response(planned_state=request.proposed_new_state)
+        prior = self._value(request.prior_state, block)
+        config = self._value(request.config, block) or {}
+        checked = self._checked(block, config, diagnostics)
+        if checked is None:
+            return tf.PlanResourceChange.Response(diagnostics=diagnostics)
+        news = TriggerArgs.decode(checked)
+        lifecycle = self._lifecycle_now()
+        progress = self._progress(diagnostics, _what(news), "Warning from the dry run of the reboot")
+        planned = planned_inputs(block, config, checked)
+        if prior is None:
+            step = lifecycle.create(news, preview=True, timeout=DEFAULT_TIMEOUT_SECONDS, progress=progress,
+                                    cancel=self.cancel)
+            planned.update(outputs(block, step.state.encode()), id=UNKNOWN)
+        else:
+            olds = self._recorded(prior, news)
+            if lifecycle.diff(olds, news).changed:
+                step = lifecycle.update(prior["id"], olds, news, preview=True, timeout=DEFAULT_TIMEOUT_SECONDS,
+                                        progress=progress, cancel=self.cancel)
+                planned.update(outputs(block, step.state.encode()))
+            else:  # no change: the recorded outputs stand, and no API call is made
+                planned.update({a.name: prior.get(a.name) for a in block.attributes if not a.is_input})
+            planned["id"] = prior["id"]
+        return tf.PlanResourceChange.Response(planned_state=self._dynamic(planned, block),
+                                              planned_private=request.prior_private, diagnostics=diagnostics)
+
+    @_answers(tf.ApplyResourceChange.Response)
+    def ApplyResourceChange(self, request: Any, diagnostics: Diagnostics) -> Any:
+        block = resource_block()
+        self._check_type(request.type_name)
+        planned = self._value(request.planned_state, block)
+        if planned is None:  # destroy: rebooting cannot be undone, so there is nothing to call
+            return tf.ApplyResourceChange.Response(new_state=request.planned_state)
+        prior = self._value(request.prior_state, block)
+        checked = self._checked(block, planned, diagnostics)
+        if checked is None:
+            return tf.ApplyResourceChange.Response(diagnostics=diagnostics)
+        news = TriggerArgs.decode(checked)
+        lifecycle = self._lifecycle_now()
+        timeout = _timeout(planned, "create" if prior is None else "update")
+        progress = self._progress(diagnostics, _what(news))
+        try:
             if prior is None:
-                step = lifecycle.create(news, preview=True, timeout=DEFAULT_TIMEOUT_SECONDS, progress=progress,
-                                        cancel=self.cancel)
-                planned.update(outputs(block, step.state.encode()), id=UNKNOWN)
+                step = lifecycle.create(news, preview=False, timeout=timeout, progress=progress, cancel=self.cancel)
             else:
-                olds = self._recorded(prior, news)
-                if lifecycle.diff(olds, news).changed:
-                    step = lifecycle.update(prior["id"], olds, news, preview=True, timeout=DEFAULT_TIMEOUT_SECONDS,
-                                            progress=progress, cancel=self.cancel)
-                    planned.update(outputs(block, step.state.encode()))
-                else:  # no change: the recorded outputs stand, and no API call is made
-                    planned.update({a.name: prior.get(a.name) for a in block.attributes if not a.is_input})
-                planned["id"] = prior["id"]
-            return tf.PlanResourceChange.Response(planned_state=self._dynamic(planned, block),
-                                                  planned_private=request.prior_private, diagnostics=diagnostics)
-        return tf.PlanResourceChange.Response(diagnostics=diagnostics)
+                step = lifecycle.update(prior["id"], self._recorded(prior, news), news, preview=False,
+                                        timeout=timeout, progress=progress, cancel=self.cancel)
+        except ResourceInitFailed as failed:
+            step = StepResult(failed.id, failed.state)
+            _round_failed(failed, diagnostics, first=prior is None)
+        if step.summary:
+            self.log.info(step.summary, resource=_what(news))
+        new = {**planned, **outputs(block, step.state.encode()), "id": step.id}
+        return tf.ApplyResourceChange.Response(new_state=self._dynamic(new, block), diagnostics=diagnostics)
 
-    def ApplyResourceChange(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
+    @_answers(tf.ImportResourceState.Response)
+    def ImportResourceState(self, request: Any, diagnostics: Diagnostics) -> Any:
         block = resource_block()
-        with self._guard(diagnostics):
-            self._check_type(request.type_name)
-            planned = self._value(request.planned_state, block)
-            if planned is None:  # destroy: rebooting cannot be undone, so there is nothing to call
-                return tf.ApplyResourceChange.Response(new_state=request.planned_state)
-            prior = self._value(request.prior_state, block)
-            checked = self._checked(block, planned, diagnostics)
-            if checked is None:
-                return tf.ApplyResourceChange.Response(diagnostics=diagnostics)
-            news = TriggerArgs.decode(checked)
-            lifecycle = self._lifecycle_now()
-            timeout = _timeout(planned, "create" if prior is None else "update")
-            progress = self._progress(diagnostics, _what(news))
-            try:
-                if prior is None:
-                    step = lifecycle.create(news, preview=False, timeout=timeout, progress=progress,
-                                            cancel=self.cancel)
-                else:
-                    step = lifecycle.update(prior["id"], self._recorded(prior, news), news, preview=False,
-                                            timeout=timeout, progress=progress, cancel=self.cancel)
-            except ResourceInitFailed as failed:
-                step = StepResult(failed.id, failed.state)
-                _round_failed(failed, diagnostics, first=prior is None)
-            if step.summary:
-                self.log.info(step.summary, resource=_what(news))
-            new = {**planned, **outputs(block, step.state.encode()), "id": step.id}
-            return tf.ApplyResourceChange.Response(new_state=self._dynamic(new, block), diagnostics=diagnostics)
-        return tf.ApplyResourceChange.Response(diagnostics=diagnostics)
-
-    def ImportResourceState(self, request: Any, context: grpc.ServicerContext) -> Any:
-        diagnostics = Diagnostics(self.scrub)
-        block = resource_block()
-        with self._guard(diagnostics):
-            self._check_type(request.type_name)
-            state, _ = self._lifecycle_now().read(request.id, None, None, self._config.region)
-            value = {**from_wire(block, state.encode()), "id": request.id, "triggers": None}
-            self.log.info(f"imported {request.id}: no reboot done, the configured triggers are adopted at the "
-                          "next apply")
-            imported = tf.ImportResourceState.ImportedResource(type_name=RESOURCE_TYPE,
-                                                              state=self._dynamic(value, block))
-            return tf.ImportResourceState.Response(imported_resources=[imported])
-        return tf.ImportResourceState.Response(diagnostics=diagnostics)
+        self._check_type(request.type_name)
+        state, _ = self._lifecycle_now().read(request.id, None, None, self._process.config.region)
+        value = {**from_wire(block, state.encode()), "id": request.id, "triggers": None}
+        self.log.info(f"imported {request.id}: no reboot done, the configured triggers are adopted at the next apply")
+        imported = tf.ImportResourceState.ImportedResource(type_name=RESOURCE_TYPE, state=self._dynamic(value, block))
+        return tf.ImportResourceState.Response(imported_resources=[imported], diagnostics=diagnostics)
 
 
 def _capabilities() -> Any:

@@ -20,16 +20,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .commands import CommandFailed, Result, background, find_cli, overlaid, run
 from .engine import hermetic_env
 
-REPO = Path(__file__).resolve().parents[3]
-BUILT_TOFU = REPO / ".tools" / "bin" / "tofu"
+__all__ = ["CommandFailed", "Mirror", "Result", "Workspace", "find_tofu", "interrupt", "required_providers"]
+
 HOST = "registry.opentofu.org"
 SOURCE = "ecsreboot/ecsreboot"
 EXECUTABLE = "terraform-provider-ecsreboot"
@@ -37,13 +36,7 @@ EXECUTABLE = "terraform-provider-ecsreboot"
 
 def find_tofu() -> Path | None:
     """The OpenTofu CLI to test with, or None: ``$ECSREBOOT_TOFU``, ``.tools/bin/tofu``, ``tofu`` on PATH."""
-    explicit = os.environ.get("ECSREBOOT_TOFU")
-    if explicit:
-        return Path(explicit) if Path(explicit).is_file() else None
-    if BUILT_TOFU.is_file():
-        return BUILT_TOFU
-    found = shutil.which("tofu")
-    return Path(found) if found else None
+    return find_cli("tofu", "ECSREBOOT_TOFU")
 
 
 def provider_executable() -> Path:
@@ -58,31 +51,6 @@ def provider_executable() -> Path:
 def platform_dir() -> str:
     machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower(), "amd64")
     return f"{sys.platform}_{machine}"
-
-
-@dataclass
-class Result:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def check(self) -> Result:
-        if self.returncode != 0:
-            raise TofuFailed(self)
-        return self
-
-
-class TofuFailed(Exception):
-    def __init__(self, result: Result) -> None:
-        self.result = result
-        super().__init__(f"`tofu {' '.join(result.args)}` exited {result.returncode}\n--- stdout\n"
-                         f"{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}")
 
 
 class Mirror:
@@ -142,12 +110,7 @@ class Workspace:
         )
         for key in ("TF_LOG", "TF_LOG_PATH", "TF_LOG_PROVIDER", "TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR"):
             base.pop(key, None)
-        for key, value in (env or {}).items():
-            if value is None:
-                base.pop(key, None)
-            else:
-                base[key] = value
-        self.env = base
+        self.env = overlaid(base, env)
 
     def adopt_init(self) -> None:
         """The result of ``tofu init`` (the mirror's, run once) copied here, as a second init would make it."""
@@ -160,34 +123,15 @@ class Workspace:
 
     def run(self, *args: str, check: bool = True, timeout: float = 300, env: Mapping[str, str] | None = None) -> Result:
         """``tofu ARGS`` in the folder (``-no-color`` is the caller's to add where the command takes it)."""
-        started = time.monotonic()
-        proc = subprocess.Popen([str(self.tofu), *args], cwd=self.dir, env={**self.env, **(env or {})},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate(timeout=30)
-            err += f"\n[killed after {timeout} s]"
-        result = Result(list(args), proc.returncode, out, err, time.monotonic() - started)
-        return result.check() if check else result
+        return run([str(self.tofu), *args], args=args, cwd=self.dir, env={**self.env, **(env or {})},
+                   timeout=timeout, check=check)
 
     @contextlib.contextmanager
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
         """``tofu ARGS`` in the background, in a process group of its own (a terminal's Ctrl-C reaches the whole
         group: ``interrupt`` sends SIGINT to it); killed on exit."""
-        proc = subprocess.Popen([str(self.tofu), *args], cwd=self.dir, env={**self.env, **(env or {})},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        try:
+        with background([str(self.tofu), *args], cwd=self.dir, env={**self.env, **(env or {})}) as proc:
             yield proc
-        finally:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=30)
 
     def show(self) -> dict[str, Any]:
         """``tofu show -json`` of the state."""
