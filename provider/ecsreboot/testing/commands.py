@@ -16,8 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: the repository (a working copy: the tiers and `make demo` run from one)
+REPO = Path(__file__).resolve().parents[3]
 #: where `make pulumi` and `make tofu` build the CLIs
-TOOLS_BIN = Path(__file__).resolve().parents[3] / ".tools" / "bin"
+TOOLS_BIN = REPO / ".tools" / "bin"
 
 
 def find_cli(name: str, variable: str) -> Path | None:

@@ -24,10 +24,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .commands import CommandFailed, Result, background, find_cli, overlaid, run
+from .commands import REPO, CommandFailed, Result, background, find_cli, overlaid, run
 from .engine import hermetic_env
 
-__all__ = ["CommandFailed", "Mirror", "Result", "Workspace", "find_tofu", "interrupt", "required_providers"]
+__all__ = ["REPO", "CommandFailed", "Mirror", "Result", "Workspace", "find_tofu", "interrupt", "required_providers"]
 
 HOST = "registry.opentofu.org"
 SOURCE = "ecsreboot/ecsreboot"
