@@ -3,7 +3,8 @@
 ``find_tofu`` locates the CLI (``$ECSREBOOT_TOFU``, then the one ``make tofu`` builds into ``.tools/bin``, then
 ``tofu`` on PATH). ``Mirror`` installs the provider as a user would without a registry: the executable
 ``terraform-provider-ecsreboot`` (the console script of this virtualenv) copied into a filesystem mirror,
-``HOST/ecsreboot/ecsreboot/VERSION/OS_ARCH/terraform-provider-ecsreboot_vVERSION``, and a CLI configuration
+``HOST/ecsreboot/ecsreboot/VERSION/OS_ARCH/terraform-provider-ecsreboot_vVERSION`` (for OpenTofu's registry host and
+Terraform's), and a CLI configuration
 (``TF_CLI_CONFIG_FILE``, always set explicitly: the CLI otherwise reads the account's own file) whose
 ``provider_installation`` takes ``ecsreboot/*`` from that mirror only. ``Workspace`` is one configuration folder
 with a hermetic environment (``HOME`` inside it, no ambient Alibaba settings, no checkpoint call, no colour);
@@ -27,9 +28,11 @@ from typing import Any
 from .commands import REPO, CommandFailed, Result, background, find_cli, overlaid, run
 from .engine import hermetic_env
 
-__all__ = ["REPO", "CommandFailed", "Mirror", "Result", "Workspace", "find_tofu", "interrupt", "required_providers"]
+__all__ = ["REPO", "CommandFailed", "Mirror", "Result", "Workspace", "find_terraform", "find_tofu", "interrupt",
+           "required_providers"]
 
-HOST = "registry.opentofu.org"
+#: the registries OpenTofu and Terraform resolve `ecsreboot/ecsreboot` to: the mirror serves the provider for both
+HOSTS = ("registry.opentofu.org", "registry.terraform.io")
 SOURCE = "ecsreboot/ecsreboot"
 EXECUTABLE = "terraform-provider-ecsreboot"
 
@@ -37,6 +40,12 @@ EXECUTABLE = "terraform-provider-ecsreboot"
 def find_tofu() -> Path | None:
     """The OpenTofu CLI to test with, or None: ``$ECSREBOOT_TOFU``, ``.tools/bin/tofu``, ``tofu`` on PATH."""
     return find_cli("tofu", "ECSREBOOT_TOFU")
+
+
+def find_terraform() -> Path | None:
+    """A Terraform CLI, when the machine has one (``$ECSREBOOT_TERRAFORM``, ``terraform`` on PATH): it cannot be
+    built from Go modules (BUSL-licensed), so nothing builds it; the same Workspace drives it."""
+    return find_cli("terraform", "ECSREBOOT_TERRAFORM")
 
 
 def provider_executable() -> Path:
@@ -59,27 +68,30 @@ class Mirror:
     def __init__(self, root: Path, version: str, executable: Path | None = None) -> None:
         self.root = root
         self.version = version
-        package = root / "mirror" / HOST / SOURCE / version / platform_dir()
-        package.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(executable or provider_executable(), package / f"{EXECUTABLE}_v{version}")
+        for host in HOSTS:
+            package = root / "mirror" / host / SOURCE / version / platform_dir()
+            package.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(executable or provider_executable(), package / f"{EXECUTABLE}_v{version}")
+        names = ", ".join(f'"{host}/ecsreboot/*"' for host in HOSTS)
         self.cli_config = root / "tofu.tfrc"
         self.cli_config.write_text(
             "provider_installation {\n"
-            f'  filesystem_mirror {{\n    path    = "{root / "mirror"}"\n    include = ["{HOST}/ecsreboot/*"]\n  }}\n'
-            f'  direct {{\n    exclude = ["{HOST}/ecsreboot/*"]\n  }}\n'
+            f'  filesystem_mirror {{\n    path    = "{root / "mirror"}"\n    include = [{names}]\n  }}\n'
+            f"  direct {{\n    exclude = [{names}]\n  }}\n"
             "}\n"
         )
-        self._initialized: Path | None = None
+        self._initialized: dict[Path, Path] = {}
 
-    def initialized(self, tofu: Path) -> Path:
-        """A folder where ``tofu init`` installed the provider (run once): its ``.terraform`` and lock file."""
-        if self._initialized is None:
-            folder = self.root / "init"
-            workspace = Workspace(tofu, folder, self)
+    def initialized(self, cli: Path) -> Path:
+        """A folder where ``init`` by ``cli`` installed the provider (run once per CLI): its ``.terraform`` and
+        lock file."""
+        if cli not in self._initialized:
+            folder = self.root / f"init-{len(self._initialized)}"
+            workspace = Workspace(cli, folder, self)
             workspace.write(required_providers(self.version))
             workspace.run("init", "-input=false", "-no-color")
-            self._initialized = folder
-        return self._initialized
+            self._initialized[cli] = folder
+        return self._initialized[cli]
 
 
 def required_providers(version: str | None = None) -> str:
