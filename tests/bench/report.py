@@ -411,9 +411,27 @@ def _gaps(results: Results) -> list[str]:
                 f"{m.resources} rounds' threads sharing 2 cores, so a late request and the next one on time "
                 f"can land in the same second. A real service's limit is its own, not this setting; the figure "
                 f"shows the client keeping to the rate it was given, within scheduling jitter.")
+        elif t.benchmark == "OpenTofu" and results.opentofu is not None:
+            notes.append(_opentofu_note(t, results.opentofu, fleet.get(results.opentofu.fleet)))
         else:
             notes.append(f"**{t.benchmark}: {t.figure}: {t.measured}, target {t.target}.**")
     return notes
+
+
+def _opentofu_note(t: Target, o: OpenTofuResult, harness: FleetResult | None) -> str:
+    head = f"**OpenTofu: {t.figure}: {t.measured}, target {t.target}.**"
+    if t.figure.startswith("plan"):
+        return (f"{head} Both are whole `tofu plan` commands. `terraform_data` is built into the CLI; ours is a "
+                f"plugin process, which one plan starts three times (schemas, validation, the plan; "
+                f"{o.startup:.2f} s each to the handshake here), and every resource costs it four calls "
+                f"(UpgradeResourceState, ReadResource, ValidateResourceConfig, PlanResourceChange) through "
+                f"Python gRPC and the TLS front that go-plugin's P-521 certificate needs (docs/terraform/index.md). "
+                f"No API call is made.")
+    seen = f" The same round through the Pulumi engine harness took {_s(harness.wall)} s;" if harness else ""
+    return (f"{head} The whole `tofu apply PLAN` command: the CLI plans the resource again (its dry run included: "
+            f"{_n(o.fleet_calls.get('RebootInstances', 0))} RebootInstances calls in all, half of them dry runs), "
+            f"then the round, whose look before the wave is the fleet note's.{seen} the rest is the CLI's fixed "
+            f"cost per command and the provider's start-ups.")
 
 
 def markdown(results: Results, command: str) -> str:

@@ -14,8 +14,10 @@ import pytest
 
 from ecsreboot.core.values import UNKNOWN
 from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.terraform import cty
 from ecsreboot.terraform.logs import HcLog
 from ecsreboot.terraform.protocol import tf
+from ecsreboot.terraform.schema import resource_block
 from tests.realengine import Calls, reboots
 
 from .harness import Cli, config
@@ -232,3 +234,18 @@ def test_stop_provider_cancels_a_running_round_promptly(cli: Cli, emulator: Thre
     [error] = answer.errors
     assert "cancelled" in error
     assert sorted(answer.value["failed_instance_ids"]) == sorted(ids)  # not confirmed back: retried next time
+
+
+def test_a_stored_state_is_read_by_todays_schema(cli: Cli, emulator: ThreadedEmulator) -> None:
+    """UpgradeResourceState: the JSON the CLI stored, with an attribute the schema no longer has, comes back as a
+    value of today's schema (unknown attributes dropped, missing ones null), unchanged otherwise."""
+    value = config(instance_ids=emulator.instance_ids()[:1], reboot_on_create=False)
+    state = cli.plan_and_apply(None, value).value
+    stored = {k: v for k, v in state.items() if k != "pause_between_waves"} | {"retired_attribute": 1}
+    answer = cli.provider.UpgradeResourceState(tf.UpgradeResourceState.Request(
+        type_name="ecsreboot_reboot_trigger", version=0, raw_state=tf.RawState(json=json.dumps(stored).encode())),
+        None)
+    assert list(answer.diagnostics) == []
+    assert cty.unpack(answer.upgraded_state.msgpack, resource_block().cty_type) == state
+    wrong = cli.provider.UpgradeResourceState(tf.UpgradeResourceState.Request(type_name="other_type"), None)
+    assert "unknown resource type 'other_type'" in wrong.diagnostics[0].detail
