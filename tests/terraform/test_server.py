@@ -84,8 +84,12 @@ def started(tmp_path: Path) -> Iterator[Started]:
         yield Started(proc, proc.stdout.readline().strip(), key, cert)
     finally:
         if proc.poll() is None:
+            proc.terminate()  # SIGTERM: the provider stops and removes its socket's directory
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
             proc.kill()
-        proc.communicate(timeout=10)
+            proc.communicate(timeout=10)
 
 
 def test_without_the_magic_cookie_it_says_what_it_is_and_exits(tmp_path: Path) -> None:
