@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ from ecsreboot.testing import EngineServer
 from ecsreboot.testing.engine import PROVIDER_DIR
 from ecsreboot.testing.tofucli import Mirror, Workspace, find_tofu, provider_executable, required_providers
 
-from .common import ACCESS_KEY, REGION, BenchFailure, Recorder, Settings, count_actions, emulator, timed
+from .common import ACCESS_KEY, REGION, BenchFailure, Recorder, Settings, count_actions, emulator, until_first_line
 
 KEY = {"ALIBABA_CLOUD_ACCESS_KEY_ID": ACCESS_KEY[0], "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ACCESS_KEY[1]}
 MAGIC_COOKIE = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
@@ -94,21 +92,7 @@ def _terraform_data(n: int) -> str:
 
 
 def _until_line(command: list[str], env: dict[str, str], accept: str) -> float:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                               cwd=str(PROVIDER_DIR.parent))
-    try:
-        assert process.stdout is not None
-        seconds, line = timed(process.stdout.readline)
-        if not line.decode().startswith(accept):
-            raise BenchFailure(f"{command} printed {line!r}, not a line starting {accept!r}")
-        return seconds
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return until_first_line(command, lambda line: line.startswith(accept), cwd=PROVIDER_DIR.parent, env=env)
 
 
 def startup(runs: int) -> tuple[float, float]:
