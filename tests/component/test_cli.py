@@ -21,7 +21,7 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ecsreboo
 
 
 def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
     env["HOME"] = str(home)
@@ -30,7 +30,8 @@ def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[st
     if credentials:
         env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = EMULATOR_ACCESS_KEY
     env.update(extra_env or {})
-    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120,
+                          input=stdin if stdin is not None else "")
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -110,7 +111,13 @@ def test_profile_credentials_and_region_from_the_environment(emulator: ThreadedE
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["reboot", "--region", "cn-hangzhou"], "the following arguments are required: INSTANCE_ID"),
+        (["reboot", "--region", "cn-hangzhou"], "no instances: give instance ids (- reads them from standard input)"),
+        (["reboot", "--region", "cn-hangzhou", "-", "i-1"], "give it alone"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "app"], "--tag 'app': give KEY=VALUE"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "5"], "--max-instances only limits a selection"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "0", "--tag", "a=b"], "must be at least 1"),
+        (["reboot", "--region", "cn-hangzhou", "--vpc-id", "vsw-1"], "--vpc-id: 'vsw-1' does not look like"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "=web"], "--tag: a tag key must not be empty"),
         (["reboot", "--region", "cn-hangzhou", "--batch-optimization", "Sometimes", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--api", "StopInstances", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--signature-version", "v2", "i-1"], "invalid choice"),

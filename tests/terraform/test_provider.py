@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecsreboot.core.values import UNKNOWN
-from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.emulator import Attributes, ThreadedEmulator
 from ecsreboot.terraform import cty
 from ecsreboot.terraform.logs import HcLog
 from ecsreboot.terraform.protocol import tf
@@ -109,7 +109,9 @@ def test_unknown_values_during_plan_count_as_a_change(cli: Cli, emulator: Thread
     assert plan.value["triggers"] == {"v": UNKNOWN} and plan.value["reboot_count"] is UNKNOWN
     assert calls.take() == {"RebootInstances:DryRun": 1}  # the instances are known: their reboot is checked
     unknown_ids = cli.plan(state, config(instance_ids=UNKNOWN, triggers={"v": "1"}))
-    assert unknown_ids.value["instance_ids"] is UNKNOWN and unknown_ids.value["failed_instance_ids"] is UNKNOWN
+    # no trigger change and no failure pending: nothing would be rebooted, whatever the ids turn out to be
+    assert unknown_ids.value["instance_ids"] is UNKNOWN and unknown_ids.value["failed_instance_ids"] == []
+    assert unknown_ids.value["selected_instance_ids"] is UNKNOWN
     assert calls.take() == {} and reboots(emulator) == [1, 1, 1, 1]
 
 
@@ -249,3 +251,40 @@ def test_a_stored_state_is_read_by_todays_schema(cli: Cli, emulator: ThreadedEmu
     assert cty.unpack(answer.upgraded_state.msgpack, resource_block().cty_type) == state
     wrong = cli.provider.UpgradeResourceState(tf.UpgradeResourceState.Request(type_name="other_type"), None)
     assert "unknown resource type 'other_type'" in wrong.diagnostics[0].detail
+
+
+def test_an_instance_selector_block_chooses_the_fleet_and_its_members_alone_change_nothing(
+        cli: Cli, emulator: ThreadedEmulator) -> None:
+    """Every instance tagged app=web in one VPC, two at a time: the plan dry-runs exactly the selection, the apply
+    reboots exactly it, and an instance joining the selection later is rebooted by nothing but a trigger change."""
+    web = emulator.add_instances(3, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-x"))
+    emulator.add_instances(1, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-other"))
+    selector = {"tags": {"app": "web"}, "vpc_id": "vpc-x", "max_instances": 10}
+    value = config(instance_selector=selector, max_unavailable=2, triggers={"v": "1"})
+    calls = Calls(emulator)
+    plan = cli.plan(None, value)
+    assert plan.errors == [] and plan.value["selected_instance_ids"] is UNKNOWN
+    assert calls.take() == {"DescribeInstances": 1, "RebootInstances:DryRun": 1}
+    state = cli.apply(None, plan.value, value).value
+    assert sorted(state["selected_instance_ids"]) == sorted(web) and state["failed_instance_ids"] == []
+    assert {i: n for i, n in emulator.reboot_counts().items() if n} == dict.fromkeys(web, 1)
+    joined = emulator.add_instances(1, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-x"))
+    calls.take()
+    unchanged = cli.plan(state, value)
+    assert unchanged.errors == [] and calls.take() == {}  # no trigger change: not even a listing
+    changed = config(instance_selector=selector, max_unavailable=2, triggers={"v": "2"})
+    state = cli.plan_and_apply(state, changed).value
+    assert sorted(state["selected_instance_ids"]) == sorted(web + joined)
+    assert {i: n for i, n in emulator.reboot_counts().items() if n} == {**dict.fromkeys(web, 2), joined[0]: 1}
+
+
+def test_a_selector_larger_than_its_guard_fails_the_plan_naming_the_attribute(
+        cli: Cli, emulator: ThreadedEmulator) -> None:
+    emulator.add_instances(3, attributes=Attributes(tags={"app": "web"}))
+    plan = cli.plan(None, config(instance_selector={"tags": {"app": "web"}, "max_instances": 2}, triggers={"v": "1"}))
+    [error] = plan.errors
+    assert "max_instances" in error and "3" in error
+    assert reboots(emulator) == [0] * len(emulator.instance_ids())
+    empty = cli.validate(config(instance_selector={}))
+    paths = {tuple(step.attribute_name for step in d.attribute.steps) for d in empty.diagnostics}
+    assert ("instance_selector",) in paths

@@ -27,14 +27,16 @@ def test_every_input_and_output_of_the_model_is_an_attribute_or_block() -> None:
 
 def test_types_flags_and_defaults_follow_the_model() -> None:
     a = attrs()
-    assert a["instance_ids"].type == ["list", "string"] and a["instance_ids"].required
+    # optional: instance_ids or an instance_selector block (Check names the one that is missing)
+    assert a["instance_ids"].type == ["list", "string"] and a["instance_ids"].optional
     assert a["triggers"].type == ["map", "string"]
     assert a["triggers"].optional and a["triggers"].computed  # default {}: planned when left out
     assert a["force_reboot"].type == "bool" and a["force_reboot"].computed
     assert a["region_id"].optional and a["region_id"].computed  # filled from the provider's region
     assert a["max_unavailable"].type == "number" and a["max_unavailable"].optional
     assert not a["max_unavailable"].computed  # no default: null stays null
-    for output in ("reboot_count", "last_reboot_time", "results", "request_ids", "failed_instance_ids", "id"):
+    for output in ("reboot_count", "last_reboot_time", "results", "request_ids", "failed_instance_ids",
+                   "selected_instance_ids", "id"):
         assert a[output].computed and not a[output].optional and not a[output].required
     assert a["results"].type == ["list", ["object", {"instance_id": "string", "code": "string", "message": "string",
                                                     "previous_status": "string", "current_status": "string"}]]
@@ -68,16 +70,15 @@ def test_descriptions_are_the_models_in_terraform_words() -> None:
     assert resource_block().blocks[0][2].description == for_terraform(health.description)
 
 
-def test_an_object_property_added_to_the_model_becomes_a_block_by_itself() -> None:
-    """What instanceSelector needs of the edge: nothing but its declaration in the model."""
-    selector = Prop("instanceSelector", "selector", "Select instances.",  # type: ignore[arg-type]
-                    fields=(Prop("tags", "string{}", "Tags."), Prop("vpcId", "string", "A VPC."),
-                            Prop("maxInstances", "integer", "At most this many.", minimum=1)))
-    block = _block_of((selector,))
-    [(name, wire, nested)] = block.blocks
+def test_an_object_property_of_the_model_becomes_a_block_by_itself() -> None:
+    """instanceSelector needs nothing of the edge but its declaration in the model (resource.OBJECT_TYPES)."""
+    selector = next(p for p in r.INPUTS if p.name == "instanceSelector")
+    [(name, wire, nested)] = _block_of((selector,)).blocks
     assert (name, wire) == ("instance_selector", "instanceSelector")
-    assert {a.name: a.type for a in nested.attributes} == {"tags": ["map", "string"], "vpc_id": "string",
-                                                           "max_instances": "number"}
+    assert {a.name: a.type for a in nested.attributes} == {
+        "tags": ["map", "string"], "vpc_id": "string", "v_switch_id": "string", "zone_id": "string",
+        "resource_group_id": "string", "instance_name": "string", "max_instances": "number"}
+    assert all(a.optional and not a.required for a in nested.attributes)
 
 
 def test_a_property_type_without_a_translation_fails_loudly() -> None:
@@ -88,7 +89,7 @@ def test_a_property_type_without_a_translation_fails_loudly() -> None:
 def test_the_protocol_message_carries_the_schema() -> None:
     message = resource_block().to_proto(tf)
     by_name = {a.name: a for a in message.attributes}
-    assert by_name["instance_ids"].type == b'["list","string"]' and by_name["instance_ids"].required
-    assert [b.type_name for b in message.block_types] == ["health_check", "timeouts"]
+    assert by_name["instance_ids"].type == b'["list","string"]' and by_name["instance_ids"].optional
+    assert [b.type_name for b in message.block_types] == ["health_check", "instance_selector", "timeouts"]
     assert message.block_types[0].nesting == tf.Schema.NestedBlock.SINGLE
     assert message.description_kind == tf.StringKind.MARKDOWN

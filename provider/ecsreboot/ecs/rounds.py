@@ -63,11 +63,14 @@ def run_round(
     cancel: threading.Event,
     clock: Clock,
     prober: Callable[[HealthCheck], Prober] | None = None,
+    looked: Baseline | None = None,
 ) -> RoundResult:
     """Reboot ``instance_ids`` (deduplicated) as ``options`` say; see the module docstring.
 
     With ``options.dry_run`` only the DryRun check runs and nothing is rebooted. ``prober`` makes the
-    health probes of ``options.health_check`` (default: real sockets, ``SocketProber``).
+    health probes of ``options.health_check`` (default: real sockets, ``SocketProber``). ``looked``: the
+    instances as a describe saw them just before (the listing of an instanceSelector): the first wave's look
+    takes what it shows instead of describing those instances again.
     """
     ids = dedupe(instance_ids)
     deadline = clock.monotonic() + options.timeout
@@ -76,7 +79,7 @@ def run_round(
     check = options.health_check if options.wait_for_running else None
     probe = (prober or SocketProber)(check) if check is not None else None
     run = _Round(client, options, progress, cancel, clock, deadline, len(waves(ids, options.max_unavailable)),
-                 check, probe)
+                 check, probe, looked)
     remaining, number = ids, 0
     while remaining:
         number += 1
@@ -102,7 +105,8 @@ class _Round:
 
     def __init__(self, client: RoundClient, options: RoundOptions, progress: Progress,
                  cancel: threading.Event, clock: Clock, deadline: float, wave_count: int,
-                 check: HealthCheck | None = None, prober: Prober | None = None) -> None:
+                 check: HealthCheck | None = None, prober: Prober | None = None,
+                 looked: Baseline | None = None) -> None:
         self.client, self.options, self.progress = client, options, progress
         self.cancel, self.clock, self.deadline = cancel, clock, deadline
         self.result = RoundResult(waves=wave_count)
@@ -112,6 +116,8 @@ class _Round:
         self.check, self.prober = check, prober
         #: rebooted instances that failed their health check: still down, so they use up maxUnavailable
         self.down: set[str] = set()
+        #: a look taken before the round (the selection's), for the first wave only
+        self.looked = looked
 
     def next_wave_size(self, remaining: int) -> int:
         """``maxUnavailable`` less the instances still down (as Kubernetes counts unavailable pods)."""
@@ -224,11 +230,21 @@ class _Round:
         """The wave's instances before the reboot (``ceil(n/100)`` DescribeInstances): the evidence a lost
         reply and the wait are judged against. A look that fails after the client's retries is tried
         again (``_LOOKS`` in all) for the ids not yet seen; what is still unseen then has weaker evidence:
-        a lost reply can be settled only by a status in transition."""
+        a lost reply can be settled only by a status in transition.
+
+        The first wave starts from the look taken before the round, if any: only what it did not see is
+        described, and the baseline keeps that look's (earlier) time, which only makes StartTime less
+        decisive."""
         taken_at = self.clock.utcnow()
         states: dict[str, InstanceState] = {}
+        prior, self.looked = self.looked, None
+        if prior is not None:
+            states = {i: prior.states[i] for i in wave if i in prior.states}
+            taken_at = prior.taken_at if states else taken_at
         for _ in range(_LOOKS):
             unseen = [i for i in wave if i not in states]
+            if not unseen:
+                break
             try:
                 states.update(self.client.describe_states(self.options.region_id, unseen, cancel=self.cancel,
                                                           deadline=self.deadline))

@@ -7,7 +7,7 @@ sensitivity have one source. The rules of the translation:
   (``for_terraform``);
 - a property with a default, or one Check fills from the provider (``regionId``), is *optional and computed*: the
   plan shows the default when the configuration leaves it out;
-- an object-typed property (``Prop.fields``, e.g. ``healthCheck``) is a nested block (``health_check { ... }``)
+- an object-typed property (``resource.fields_of``, e.g. ``healthCheck``) is a nested block (``health_check { ... }``)
   whose fields follow the same rules; every output is computed;
 - the Terraform idioms the Pulumi resource has no property for: the computed ``id`` and a ``timeouts`` block.
 
@@ -122,7 +122,8 @@ class Block:
 def _input_attr(prop: Prop, defaults_computed: bool = True) -> Attr:
     if prop.type not in _TYPES:
         raise ValueError(f"property {prop.name!r} has type {prop.type!r}, which the OpenTofu schema has no "
-                         "translation for (terraform/schema.py: _TYPES, or give it `fields` to make it a block)")
+                         "translation for (terraform/schema.py: _TYPES; or declare it in resource.OBJECT_TYPES, which "
+                         "makes it a block)")
     computed = defaults_computed and (prop.default is not None or prop.from_provider)
     return Attr(snake(prop.name), prop.name, _TYPES[prop.type], for_terraform(prop.description),
                 required=prop.required, optional=not prop.required, computed=computed and not prop.required,
@@ -141,9 +142,9 @@ def _output_attr(prop: Prop) -> Attr:
 
 
 def _block_of(props: tuple[Prop, ...], description: str = "", defaults_computed: bool = True) -> Block:
-    attributes = tuple(_input_attr(p, defaults_computed) for p in props if not p.fields)
-    blocks = tuple((snake(p.name), p.name, _block_of(p.fields, for_terraform(p.description)))
-                   for p in props if p.fields)
+    attributes = tuple(_input_attr(p, defaults_computed) for p in props if not r.fields_of(p))
+    blocks = tuple((snake(p.name), p.name, _block_of(r.fields_of(p), for_terraform(p.description)))
+                   for p in props if r.fields_of(p))
     return Block(attributes, blocks, description)
 
 
@@ -181,7 +182,7 @@ def provider_block() -> Block:
 
 def _wire_names() -> dict[str, str]:
     names: dict[str, str] = {}
-    for prop in (*r.INPUTS, *r.OUTPUTS, *r.CONFIG, *(f for p in r.INPUTS for f in p.fields)):
+    for prop in (*r.INPUTS, *r.OUTPUTS, *r.CONFIG, *(f for p in r.INPUTS for f in r.fields_of(p))):
         if snake(prop.name) != prop.name:
             names[prop.name] = snake(prop.name)
     return names
