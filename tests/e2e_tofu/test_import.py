@@ -3,6 +3,8 @@ adopted as they are, so only a later change of them reboots."""
 
 from __future__ import annotations
 
+import re
+
 from ecsreboot.emulator import ThreadedEmulator
 
 from .conftest import TYPE, Calls, MakeWorkspace, configuration, reboots, trigger
@@ -18,7 +20,7 @@ def test_an_import_block_adopts_the_instances_and_their_triggers_without_a_reboo
     calls = Calls(emulator)
     plan = workspace.run("plan", "-no-color")
     assert f"# {TYPE}.web will be updated in-place" in plan.stdout and f'(imported from "{import_id}")' in plan.stdout
-    assert '+ triggers            = {' in plan.stdout and "reboot_count        = 0" in plan.stdout
+    assert re.search(r"\+ triggers\s+= \{", plan.stdout) and re.search(r"reboot_count\s+= 0", plan.stdout)
     assert "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy." in plan.stdout
     applied = workspace.run("apply", "-auto-approve", "-no-color")
     assert "Resources: 1 imported, 0 added, 1 changed, 0 destroyed." in applied.stdout

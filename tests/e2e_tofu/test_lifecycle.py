@@ -3,6 +3,8 @@ reboots and API calls at every step."""
 
 from __future__ import annotations
 
+import re
+
 from ecsreboot.emulator import ThreadedEmulator
 
 from .conftest import TYPE, Calls, MakeWorkspace, configuration, reboots, trigger
@@ -23,8 +25,8 @@ def test_init_plan_apply_no_change_edits_and_destroy(make_workspace: MakeWorkspa
     # plan: the create is shown with its defaults, the DryRun reaches the emulator, nothing reboots
     plan = workspace.run("plan", "-no-color")
     assert f"# {TYPE}.web will be created" in plan.stdout
-    assert 'batch_optimization  = "AllTogether"' in plan.stdout and "reboot_count        = (known after apply)" in \
-        plan.stdout
+    assert re.search(r'batch_optimization\s+= "AllTogether"', plan.stdout)
+    assert re.search(r"reboot_count\s+= \(known after apply\)", plan.stdout)
     assert calls.take() == {"RebootInstances:DryRun": 1}
     assert reboots(emulator) == [0, 0, 0, 0]
 
