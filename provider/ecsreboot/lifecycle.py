@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
@@ -40,6 +40,7 @@ from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResul
 from .core.paths import property_path, top_level
 from .core.plan import waves as plan_waves
 from .core.resource import DEFAULT_TIMEOUT_SECONDS
+from .core.secrets import SecretScrubber
 from .core.selection import Selection, Selector, union
 from .core.state import OUTPUT_FIELDS, UNKNOWN_FIELD, Field, TriggerArgs, TriggerState
 from .core.values import Secret
@@ -372,6 +373,47 @@ def _wrapper(args: TriggerArgs) -> Callable[[Any], Any]:
     """What makes an output naming instances secret: a secret ``instanceIds`` or a secret selector."""
     secret = args.instance_ids.secret or args.instance_selector.secret
     return (lambda value: Secret(value)) if secret else (lambda value: value)
+
+
+C = TypeVar("C")
+
+
+class ProcessLifecycle(Generic[C]):
+    """The lifecycle of one provider process (either edge): made at first use from the configuration in force (the
+    environment's, until the engine configures the provider), and made anew at each configuration, with a backend
+    of its own (one ECS client per region and one rate limiter, shared by every resource step). Thread-safe.
+
+    ``secrets`` names a configuration's credentials: they join ``scrub`` before the backend exists, so nothing
+    that leaves the process can show them.
+    """
+
+    def __init__(self, config: C, make_backend: Callable[[C], RebootBackend],
+                 secrets: Callable[[C], Iterable[str | None]], scrub: SecretScrubber, clock: Clock) -> None:
+        self._config = config
+        self._make_backend = make_backend
+        self._secrets = secrets
+        self._scrub = scrub
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._lifecycle: TriggerLifecycle | None = None
+
+    @property
+    def config(self) -> C:
+        return self._config
+
+    def configure(self, config: C) -> None:
+        with self._lock:
+            self._make(config)
+
+    def get(self) -> TriggerLifecycle:
+        with self._lock:
+            return self._lifecycle or self._make(self._config)
+
+    def _make(self, config: C) -> TriggerLifecycle:
+        self._config = config
+        self._scrub.add(self._secrets(config))
+        self._lifecycle = TriggerLifecycle(self._make_backend(config), self._clock)
+        return self._lifecycle
 
 
 def _retry_pending(olds: TriggerState) -> bool:

@@ -146,7 +146,7 @@ def schema() -> dict[str, Any]:
     outputs = {p.name: property_spec(p) for p in r.OUTPUTS}
     config = {p.name: property_spec(p) for p in r.CONFIG}
     variables = {p.name: config_variable_spec(p) for p in r.CONFIG}
-    always_set = [p.name for p in r.INPUTS if p.required or p.default is not None] + ["regionId"]
+    always_set = [p.name for p in r.INPUTS if p.required or p.default is not None or p.from_provider]
     return {
         "name": r.PACKAGE,
         "displayName": "ECS Reboot",

@@ -56,6 +56,8 @@ class Prop:
     secret: bool = False
     #: environment variables read when the property is unset, first found wins
     env: tuple[str, ...] = ()
+    #: Check fills it from the provider's configuration when unset (``regionId`` from ``region``)
+    from_provider: bool = False
 
 
 INPUTS: tuple[Prop, ...] = (
@@ -63,7 +65,7 @@ INPUTS: tuple[Prop, ...] = (
          description=f"The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most "
                      f"{MAX_INSTANCES_PER_CALL} per API call. Required (at least one) unless `instanceSelector` is "
                      f"given; with both, the union is rebooted."),
-    Prop("regionId", "string",
+    Prop("regionId", "string", from_provider=True,
          description="The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`."),
     Prop("triggers", "any{}", default={},
          description="Arbitrary keys whose change reboots the instances: a reboot happens when any entry is "
@@ -263,6 +265,13 @@ OBJECT_TYPES: dict[str, ObjectType] = {
                                  "must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or "
                                  "instanceName.", INSTANCE_SELECTOR_FIELDS),
 }
+
+
+def fields_of(prop: Prop) -> tuple[Prop, ...]:
+    """The fields of an object-typed property (a nested type in schema.json, a nested block for OpenTofu); ()
+    for any other."""
+    kind = OBJECT_TYPES.get(prop.type)
+    return kind.fields if kind is not None else ()
 
 
 def object_type_spec(prop_type: str) -> dict[str, Any]:
