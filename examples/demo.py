@@ -14,6 +14,11 @@ Without the Pulumi CLI (the default on a fresh machine) the engine's side is pla
 After each step it prints what Pulumi would show (the step, the plugin's log lines, the outputs) and
 what the emulator saw (reboots per instance, API calls per action), and checks them.
 
+With OpenTofu built (``make tofu``) or on PATH, an OpenTofu part follows: examples/terraform/quickstart through
+``tofu plan``, ``tofu apply``, an unchanged ``tofu plan -detailed-exitcode`` and a changed trigger, with the
+provider installed from a filesystem mirror (``ecsreboot.testing.tofucli``); ``--tofu skip`` leaves it out,
+``--tofu only`` runs only it.
+
 With the real Pulumi CLI (built by ``make pulumi`` into .tools/bin, or ``pulumi`` on PATH) it runs
 ``pulumi preview`` / ``pulumi up`` of an unchanged copy of the quickstart instead, with a local backend
 in a temporary directory and the program served as an Automation API inline program
@@ -185,8 +190,8 @@ def run_with_harness() -> int:
     print(f"reboots per instance after up, unchanged re-run, changed trigger: "
           f"{after_up[0]}, {after_rerun[0]}, {after_change[0]}")
     print(f"everything stopped; {time.monotonic() - started:.1f} s")
-    print("next: copy examples/quickstart, `pip install ./sdk/python`, `pulumi config set ecsreboot:region ...`, "
-          "`pulumi up` (see README.md)")
+    print("next: README.md, \"From clone to your own program\": a YAML program (any Pulumi CLI, `make pulumi`'s "
+          "included) or a Python one (a Pulumi release)")
     return 0
 
 
@@ -199,20 +204,24 @@ def run_with_cli(pulumi: Path) -> int:
 
     started = time.monotonic()
     print(f"ecsreboot demo: examples/quickstart under the real Pulumi CLI {cli_version(pulumi)} ({pulumi}),")
-    print("  against the ECS emulator; the plugin is found on PATH, in this virtualenv")
+    print("  against the ECS emulator; the plugin from this virtualenv, the copy's venv (Pulumi.yaml names venv/bin)")
     with tempfile.TemporaryDirectory(prefix="ecsreboot-demo-") as tmp, \
             ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
         work = Path(tmp)
-        project = Project(pulumi, copy_project(QUICKSTART, work / "quickstart"), work, env=EMULATOR_KEY)
+        copy = copy_project(QUICKSTART, work / "quickstart")
+        # the quickstart's virtualenv `venv` (its Pulumi.yaml starts the plugin from venv/bin) is this one
+        (copy / "venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+        project = Project(pulumi, copy, work, env=EMULATOR_KEY)
         report = EmulatorReport(emu)
 
         def pulumi_cmd(*args: str, show: bool = True) -> str:
             print(f"$ pulumi {' '.join(args)}", flush=True)
             done = project.run(*args, check=False)
-            if show:  # the CLI's diagnostics (stderr) too, but not its notice that the plugin came from PATH
-                print("\n".join(line for line in done.output.splitlines() if "from $PATH at" not in line))
+            if show:  # the CLI's diagnostics (stderr) too
+                print(done.output.rstrip("\n"))
             expect(done.returncode == 0, f"`pulumi {' '.join(args)}` exited with {done.returncode}: "
                                          f"{done.stderr[-2000:]}")
+            expect("warning" not in done.output.lower(), f"`pulumi {' '.join(args)}` warned: {done.output[-2000:]}")
             return done.output
 
         ids = emu.instance_ids()
@@ -253,20 +262,104 @@ def run_with_cli(pulumi: Path) -> int:
     return 0
 
 
+# --- OpenTofu ------------------------------------------------------------------------------------------------
+
+
+def run_with_tofu(tofu: Path) -> int:
+    """`tofu plan` / `tofu apply` of a copy of examples/terraform/quickstart against the emulator, the provider
+    installed from a filesystem mirror as a user installs a provider that is on no registry."""
+    from ecsreboot import __version__
+    from ecsreboot.testing.tofucli import Mirror, Workspace
+
+    started = time.monotonic()
+    heading(f"OpenTofu: examples/terraform/quickstart under {tofu_version(tofu)} ({tofu})")
+    print("  the provider terraform-provider-ecsreboot is installed from a filesystem mirror by `tofu init`")
+    with tempfile.TemporaryDirectory(prefix="ecsreboot-demo-tofu-") as tmp, \
+            ThreadedEmulator(instances=INSTANCES, durations=DURATIONS) as emu:
+        work = Path(tmp)
+        workspace = Workspace(tofu, work / "quickstart", Mirror(work, __version__), env=EMULATOR_KEY)
+        for source in (HERE / "terraform" / "quickstart").glob("*.tf"):
+            (workspace.dir / source.name).write_text(source.read_text())
+        ids = emu.instance_ids()
+        variables = {"instance_ids": "[" + ", ".join(f'"{i}"' for i in ids) + "]", "endpoint": f'"{emu.url}"',
+                     "config_text": '"worker_processes 4;"'}
+        (workspace.dir / "terraform.tfvars").write_text("".join(f"{k} = {v}\n" for k, v in variables.items()))
+        print(f"ECS emulator listening on {emu.url} with {INSTANCES} Running instances: {' '.join(ids)}")
+        print("$ cat terraform.tfvars\n" + (workspace.dir / "terraform.tfvars").read_text().rstrip())
+        report = EmulatorReport(emu)
+
+        def tofu_cmd(*args: str, codes: tuple[int, ...] = (0,), show: bool = True) -> str:
+            print(f"$ tofu {' '.join(args)}", flush=True)
+            done = workspace.run(*args, "-no-color", check=False)
+            if show:
+                print("\n".join(line for line in done.output.splitlines() if line.strip()))
+            expect(done.returncode in codes, f"`tofu {' '.join(args)}` exited with {done.returncode}: "
+                                             f"{done.stderr[-2000:]}")
+            return done.output
+
+        tofu_cmd("init", "-input=false", show=False)
+        heading("1. tofu plan  (dry run: nothing is rebooted)")
+        tofu_cmd("plan")
+        expect(report.show() == [0] * INSTANCES, "the plan rebooted something")
+        heading("2. tofu apply  (create: reboots the fleet, waits until Running)")
+        tofu_cmd("apply", "-auto-approve")
+        after_apply = report.show()
+        expect(after_apply == [1] * INSTANCES, f"apply should reboot every instance once: {after_apply}")
+        heading("3. tofu plan -detailed-exitcode  (nothing changed: exit 0, no API call)")
+        mark = len(emu.requests())
+        tofu_cmd("plan", "-detailed-exitcode")
+        after_rerun = report.show()
+        expect(len(emu.requests()) == mark, "an unchanged plan called the API")
+        heading("4. config_text changed; tofu apply  (changed trigger: reboots again)")
+        (workspace.dir / "terraform.tfvars").write_text(
+            (workspace.dir / "terraform.tfvars").read_text().replace("worker_processes 4;", "worker_processes 8;"))
+        out = tofu_cmd("apply", "-auto-approve")
+        expect('~ "config_hash" = ' in out, "the plan does not name triggers.config_hash")
+        after_change = report.show()
+        expect(after_change == [2] * INSTANCES, f"a changed trigger should reboot again: {after_change}")
+
+    heading("done (OpenTofu)")
+    print(f"reboots per instance after apply, unchanged plan, changed trigger: "
+          f"{after_apply[0]}, {after_rerun[0]}, {after_change[0]}")
+    print(f"everything stopped; {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def tofu_version(tofu: Path) -> str:
+    import subprocess
+
+    done = subprocess.run([str(tofu), "version"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull})
+    return (done.stdout.splitlines() or ["OpenTofu"])[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     from ecsreboot.testing.realcli import find_pulumi
+    from ecsreboot.testing.tofucli import find_tofu
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--engine", choices=("auto", "harness", "cli"), default="auto",
                         help="auto: the real Pulumi CLI when built (make pulumi) or on PATH, else the engine harness")
+    parser.add_argument("--tofu", choices=("auto", "skip", "only"), default="auto",
+                        help="auto: the OpenTofu part too when tofu is built (make tofu) or on PATH; only: just it")
     args = parser.parse_args(argv)
     pulumi = find_pulumi() if args.engine != "harness" else None
     if args.engine == "cli" and pulumi is None:
         print("demo: --engine cli, but no Pulumi CLI: run `make pulumi` (needs Go) or put `pulumi` on PATH",
               file=sys.stderr)
         return 1
+    tofu = find_tofu() if args.tofu != "skip" else None
+    if args.tofu == "only" and tofu is None:
+        print("demo: --tofu only, but no tofu: run `make tofu` (needs Go) or put `tofu` on PATH", file=sys.stderr)
+        return 1
     try:
-        return run_with_cli(pulumi) if pulumi else run_with_harness()
+        if args.tofu != "only":
+            code = run_with_cli(pulumi) if pulumi else run_with_harness()
+            if code or tofu is None:
+                if tofu is None and args.tofu == "auto":
+                    print("(OpenTofu part skipped: no tofu built or on PATH; `make tofu` builds it with Go)")
+                return code
+        return run_with_tofu(tofu)
     except DemoFailed as failed:
         print(f"\ndemo FAILED: {failed}", file=sys.stderr)
         return 1

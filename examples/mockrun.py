@@ -21,7 +21,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,6 +141,8 @@ def run_program(program: Path, *, stack: str = "dev", config: Mapping[str, Any] 
         else:
             merged[full] = value
     run = ProgramRun(project, stack, merged)
+    # a new root stack for this run: set_mocks keeps the one an earlier run made, with that run's exports
+    settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()})
     mocks = _Mocks()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=_Monitor(mocks, run))

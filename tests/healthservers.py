@@ -108,6 +108,11 @@ class Fleet:
     def address(self, n: int) -> str:
         return f"{self.block}.{n + 2}"
 
+    def serve(self, emulator: Any, instance_ids: Sequence[str]) -> None:
+        """Point each instance's private IP (as the emulator reports it) at this fleet's server of the same index."""
+        for n, instance_id in enumerate(instance_ids):
+            emulator.set_addresses(instance_id, private_ip=self.address(n))
+
     def start(self) -> Fleet:
         if self._servers:  # started already (tests start a fleet, then use it in a with block)
             return self

@@ -23,7 +23,7 @@ from dataclasses import fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecsreboot.core.clock import FakeClock
+from ecsreboot.core.clock import Clock, FakeClock
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.core.errors import TransportError
 from ecsreboot.ecs import (
@@ -70,26 +70,30 @@ def instance_ids_of(params: Mapping[str, str]) -> list[str]:
 
 
 class InProcessCloud:
-    """An emulator (``backend``, ``faults``, ``verifier``, ``service``) and clients bound to it, on one FakeClock.
+    """An emulator (``backend``, ``faults``, ``verifier``, ``service``) and clients bound to it, on one clock.
 
-    ``instances``: how many (ids drawn from ``seed``), or their ids. ``sleep`` is what the service's
-    latency waits with (default: advancing the FakeClock; a test may pass a real wait to hold calls in
-    flight). ``on_request`` sees each request log entry once the request is answered. ``sent`` keeps every
-    request as the client sent it (credentials included), for tests about the wire itself.
+    ``instances``: how many (ids drawn from ``seed``), or their ids. ``clock``: a FakeClock (the default), or
+    a real clock for the few tests about real waiting -- never a mix: the client, the emulator and the test's
+    deadlines all read this one. ``sleep`` is what the service's latency waits with (default: advancing the
+    FakeClock, or sleeping on a real clock; a test may pass a real wait to hold calls in flight).
+    ``on_request`` sees each request log entry once the request is answered. ``sent`` keeps every request as
+    the client sent it (credentials included), for tests about the wire itself.
     """
 
     def __init__(self, instances: int | Sequence[str], *, seed: int = 0, durations: Mapping[str, float] | None = None,
-                 stale_window: float = 0.0, clock: FakeClock | None = None, region: str = REGION,
+                 stale_window: float = 0.0, clock: Clock | None = None, region: str = REGION,
                  sleep: Callable[[float], None] | None = None,
                  on_request: Callable[[dict[str, Any]], None] | None = None) -> None:
-        self.clock = clock or FakeClock()
+        self.clock: Clock = clock or FakeClock()
+        if sleep is None:  # latency waits on the cloud's own clock: advanced when fake, slept when real
+            sleep = self.clock.advance if isinstance(self.clock, FakeClock) else self.clock.sleep
         self.region = region
         self.backend = Ecs(self.clock, durations, seed=seed)
         self.backend.set_stale_window(stale_window)
         self.faults = FaultPlan(seed)
         self.verifier = Verifier(dict([ACCESS_KEY]), [], self.clock)
         self.service = EmulatorService(self.backend, self.verifier, self.faults, self.clock, instances=instances,
-                                       region=region, sleep=sleep or self.clock.advance, log_size=100_000,
+                                       region=region, sleep=sleep, log_size=100_000,
                                        on_request=on_request)
         self.sent: list[HttpRequest] = []
         self._lock = threading.Lock()

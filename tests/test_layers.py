@@ -1,5 +1,6 @@
 """The layers import one way: core <- ecs <- assembly <- adapter, core <- lifecycle <- adapter; the emulator
-depends on core only.
+depends on core only. The OpenTofu/Terraform edge (``terraform``) sits beside the adapter with the same arrows:
+core, assembly and lifecycle below it, and neither edge imports the other.
 
 ``assembly`` is the one composition root: it builds the ECS side (credentials, rate limiter, clients) from
 settings, for the plugin, the dynamic variant and the CLI alike. ``cli.py`` and ``dynamic.py`` sit at the
@@ -58,6 +59,9 @@ RULES = {
     "assembly": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.assembly"),
     "adapter": ("ecsreboot.core", "ecsreboot.assembly", "ecsreboot.adapter", "ecsreboot.lifecycle",
                 "ecsreboot.__version__"),
+    # the OpenTofu/Terraform edge: beside the adapter, over the same lifecycle and assembly (never the adapter)
+    "terraform": ("ecsreboot.core", "ecsreboot.assembly", "ecsreboot.terraform", "ecsreboot.lifecycle",
+                  "ecsreboot.__version__"),
     # the tops, beside the adapter
     "cli.py": ("ecsreboot.core", "ecsreboot.ecs", "ecsreboot.assembly", "ecsreboot.emulator", "ecsreboot.adapter",
                "ecsreboot.__version__"),
@@ -74,6 +78,7 @@ THIRD_PARTY_FORBIDDEN = {
     "assembly": ("grpc", "pulumi", "http.server", "socketserver"),
     "cli.py": ("grpc", "pulumi"),
     "dynamic.py": ("grpc",),
+    "terraform": ("pulumi",),
 }
 
 

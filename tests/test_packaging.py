@@ -16,6 +16,7 @@ def test_console_scripts_are_the_contract_names() -> None:
     scripts = _pyproject()["project"]["scripts"]
     assert scripts["ecsreboot"] == "ecsreboot.cli:main"
     assert scripts["pulumi-resource-ecsreboot"] == "ecsreboot.adapter.server:main"
+    assert scripts["terraform-provider-ecsreboot"] == "ecsreboot.terraform.server:main"
 
 
 def test_plugin_folder_runs_from_source() -> None:

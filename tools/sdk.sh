@@ -40,6 +40,35 @@ for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.ts")):
         path.write_text(text)
 PY
 
+# The Python generator's pyproject.toml makes every `pip install` of the SDK print setuptools warnings, three
+# things this step mends (the wheel's files stay the same):
+# - it names `readme = "README.md"` beside it but writes the README into the package folder: the README is
+#   copied where pyproject.toml looks for it (what Pulumi's provider builds do, `cp README.md sdk/python/`);
+# - it gives the license as a `[project.license]` table, which setuptools 77 and newer deprecate: it becomes
+#   the SPDX string setuptools asks for, with the setuptools floor that reads it;
+# - an editable install (`pip install -e sdk/python`: `make install`, the examples' requirements.txt) of its
+#   flat layout warns "Editable installation ... folders with the same name as your package": the package
+#   folder is named (`package-dir`, the folder itself), so setuptools adds it to sys.path as for a src layout.
+python3 - "$out/python" <<'PY'
+import pathlib, re, shutil, sys, tomllib
+sdk = pathlib.Path(sys.argv[1])
+path = sdk / "pyproject.toml"
+project = tomllib.loads(path.read_text())
+package = project["project"]["name"]
+shutil.copyfile(sdk / package / "README.md", sdk / project["project"]["readme"])
+text, licenses = re.subn(r'^(\s*)\[project\.license\]\n\s*text = ("[^"\n]*")\n', r'\1license = \2\n', path.read_text(),
+                         flags=re.M)
+text, floors = re.subn(r'"setuptools>=61\.0"', '"setuptools>=77.0"', text)
+text, layouts = re.subn(r'^(\s*)\[tool\.setuptools\]\n', r'\g<0>\1  package-dir = {"" = "."}\n', text, flags=re.M)
+if (licenses, floors, layouts) != (1, 1, 1):
+    sys.exit(f"tools/sdk.sh: {path} no longer has the license table, setuptools floor and [tool.setuptools] "
+             "this step rewrites")
+after = tomllib.loads(text)
+assert after["project"]["license"] == project["project"]["license"]["text"], "the license changed"
+assert after["tool"]["setuptools"]["package-dir"] == {"": "."}
+path.write_text(text)
+PY
+
 cd "$out/go"
 go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$pulumi_sdk"
 go mod tidy

@@ -9,6 +9,8 @@ same trigger semantics, the same reboot rounds, waves and waiting. Usage::
     from ecsreboot.dynamic import RebootTrigger
 
     RebootTrigger("web", instance_ids=["i-..."], triggers={"configHash": digest}, max_unavailable=2)
+    RebootTrigger("fleet", instance_selector={"tags": {"app": "web"}, "maxInstances": 200},
+                  triggers={"configHash": digest}, max_unavailable=2)
 
 Configuration comes from the stack config under the plugin's names (``pulumi config set
 ecsreboot:region cn-hangzhou``, ``ecsreboot:endpoint``, ``ecsreboot:accessKey`` ...) and the same
@@ -18,7 +20,8 @@ What it cannot do, compared with the plugin (``pulumi_ecsreboot.RebootTrigger``)
 
 - **No preview dry run.** ``pulumi.dynamic`` answers ``supportsPreview=False``, so the engine never
   calls Create/Update during ``pulumi preview``: a bad instance id or a missing RAM permission shows
-  up only at ``pulumi up``. (Check validation does run in preview.)
+  up only at ``pulumi up``, and an ``instanceSelector`` is resolved only then. (Check validation does run
+  in preview.)
 - **No partial-failure state.** The dynamic provider server cannot return the
   ``ErrorResourceInitFailed`` status that saves outputs with an error, so a round that leaves
   instances not rebooted fails the step with an exception and *nothing* is recorded: the next
@@ -249,17 +252,19 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
     healthCheck: pulumi.Output[dict[str, Any] | None]
     maxFailures: pulumi.Output[int | None]
     pauseBetweenWaves: pulumi.Output[float | None]
+    instanceSelector: pulumi.Output[dict[str, Any] | None]
     rebootCount: pulumi.Output[int]
     lastRebootTime: pulumi.Output[str | None]
     results: pulumi.Output[list[dict[str, str]]]
     requestIds: pulumi.Output[list[str]]
     failedInstanceIds: pulumi.Output[list[str]]
+    selectedInstanceIds: pulumi.Output[list[str]]
 
     def __init__(
         self,
         resource_name: str,
         *,
-        instance_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        instance_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         region_id: pulumi.Input[str] | None = None,
         triggers: pulumi.Input[Mapping[str, Any]] | None = None,
         force_reboot: pulumi.Input[bool] = False,
@@ -272,6 +277,7 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
         health_check: pulumi.Input[Mapping[str, Any]] | None = None,
         max_failures: pulumi.Input[int] | None = None,
         pause_between_waves: pulumi.Input[float] | None = None,
+        instance_selector: pulumi.Input[Mapping[str, Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -289,12 +295,16 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
             "healthCheck": health_check,
             "maxFailures": max_failures,
             "pauseBetweenWaves": pause_between_waves,
+            # {tags, vpcId, vSwitchId, zoneId, resourceGroupId, instanceName, maxInstances}: camelCase, as the
+            # plugin's InstanceSelector type
+            "instanceSelector": instance_selector,
             # outputs: None registers nothing but makes them attributes of the resource
             "rebootCount": None,
             "lastRebootTime": None,
             "results": None,
             "requestIds": None,
             "failedInstanceIds": None,
+            "selectedInstanceIds": None,
         }
         super().__init__(_PROVIDER, resource_name, props, opts)
 
@@ -313,3 +323,7 @@ class RebootTrigger(dyn.Resource, module=DYNAMIC_MODULE, name=DYNAMIC_NAME):
     @property
     def failed_instance_ids(self) -> pulumi.Output[list[str]]:
         return self.failedInstanceIds
+
+    @property
+    def selected_instance_ids(self) -> pulumi.Output[list[str]]:
+        return self.selectedInstanceIds

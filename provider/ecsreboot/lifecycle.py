@@ -8,15 +8,21 @@ known-ness) and encode the state they get back; the state is a superset of the i
 Decisions are taken against the *recorded state* (the triggers last applied and
 ``failedInstanceIds``), because after a partial failure the engine keeps the old inputs but the
 new outputs.
+
+With ``instanceSelector``, which instances a step may reboot is known only once the selector is resolved
+(DescribeInstances, through the backend): a step decides first *what* it wants (every selected instance on a
+trigger change, else the recorded failures), resolves the selection only when a round is due, and then picks
+the targets from ``instanceIds`` together with the selection. A failure that is no longer selected is dropped
+with a warning, never rebooted; a change of membership alone is no change Diff sees, so it reboots nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Protocol, TypeVar
 
 from .core.checks import ALL_TRIGGERS, CheckFailure, check_inputs, trigger_changes
 from .core.clock import Clock, rfc3339
@@ -34,6 +40,8 @@ from .core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResul
 from .core.paths import property_path, top_level
 from .core.plan import waves as plan_waves
 from .core.resource import DEFAULT_TIMEOUT_SECONDS
+from .core.secrets import SecretScrubber
+from .core.selection import Selection, Selector, union
 from .core.state import OUTPUT_FIELDS, UNKNOWN_FIELD, Field, TriggerArgs, TriggerState
 from .core.values import Secret
 
@@ -56,11 +64,21 @@ class RebootBackend(Protocol):
         """None when credentials are at hand, else what is wrong with them (no secret in it)."""
         ...
 
+    def select(
+        self, selector: Selector, region_id: str, cancel: threading.Event, timeout: float,
+        on_listed: Callable[[int], None] | None = None,
+    ) -> Selection:
+        """The instances ``selector`` matches in ``region_id``; raises SelectionError (nothing matched, more
+        than ``maxInstances``, ...) or the ECS error that stopped the listing. ``on_listed(n)`` as it goes."""
+        ...
+
     def run_round(
-        self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event
+        self, instance_ids: Sequence[str], options: RoundOptions, progress: Progress, cancel: threading.Event,
+        selection: Selection | None = None,
     ) -> RoundResult:
         """Reboot the instances; with ``options.dry_run``, only check them (a RoundResult with ``dry_run``
-        set, one verdict per instance in the order given)."""
+        set, one verdict per instance in the order given). ``selection``: the listing that chose them, whose
+        look the round may reuse."""
         ...
 
     def dry_run(
@@ -83,6 +101,32 @@ class StepResult:
     state: TriggerState
     #: one line on what the step did to the instances, for the engine log (None: nothing)
     summary: str | None = None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a step would reboot, before the selection is known: every instance (``everything``), or those of
+    ``only`` that are still wanted (the recorded failures a retry reboots)."""
+
+    everything: bool = False
+    only: tuple[str, ...] = ()
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and not self.only
+
+    def targets(self, selected: Sequence[str], progress: Progress) -> list[str]:
+        """The instances to reboot out of ``selected`` (``instanceIds`` with the selection); a failure that
+        is no longer selected is dropped with a warning, never rebooted."""
+        if self.everything:
+            return list(selected)
+        wanted = set(selected)
+        dropped = [i for i in self.only if i not in wanted]
+        if dropped:
+            progress(ProgressEvent("warning", _listed(dropped, (), ", ", shown=10) + ": failed before, no longer "
+                                              "selected (instanceIds or instanceSelector); dropped from "
+                                              "failedInstanceIds, not rebooted"))
+        return [i for i in self.only if i in wanted]
 
 
 @dataclass(frozen=True)
@@ -137,12 +181,13 @@ class TriggerLifecycle:
     def create(
         self, args: TriggerArgs, *, preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
     ) -> StepResult:
-        ids, reboot = args.instance_ids, args.reboot_on_create
-        wanted = reboot.absent or not reboot.known or bool(reboot.value)
-        targets = (list(ids.value or []) if ids.known else None) if wanted else []
+        reboot = args.reboot_on_create
+        wanted = Wanted(everything=reboot.absent or not reboot.known or bool(reboot.value))
+        # with no selector, the selection is instanceIds itself: known without asking the API
+        selected = args.instance_ids.raw if args.instance_selector.absent else []
         base = TriggerState.of(args, reboot_count=Field.of(0), results=Field.of([]), request_ids=Field.of([]),
-                               failed_instance_ids=Field.of([]))
-        return self._step(self._new_id(), args, base, targets, preview=preview, timeout=timeout,
+                               failed_instance_ids=Field.of([]), selected_instance_ids=Field.of(selected))
+        return self._step(self._new_id(), args, base, wanted, preview=preview, timeout=timeout,
                           progress=progress, cancel=cancel)
 
     def update(
@@ -150,26 +195,23 @@ class TriggerLifecycle:
         progress: Progress, cancel: threading.Event,
     ) -> StepResult:
         base = TriggerState.of(news, **{name: getattr(olds, name) for name in OUTPUT_FIELDS})
-        targets = self.targets(olds, news)
-        return self._step(id_, news, base, targets, preview=preview, timeout=timeout, progress=progress,
-                          cancel=cancel)
+        if news.instance_selector.absent:
+            base = base.with_outputs(selected_instance_ids=Field.of(news.instance_ids.raw))
+        return self._step(id_, news, base, self.wanted(olds, news), preview=preview, timeout=timeout,
+                          progress=progress, cancel=cancel)
 
-    def targets(self, olds: TriggerState, news: TriggerArgs) -> list[str] | None:
-        """Which instances an update reboots: all on a trigger change, else the recorded failures.
-        None: not known yet (preview)."""
-        ids = news.instance_ids.known_items()
-        if ids is None:
-            return None
+    def wanted(self, olds: TriggerState, news: TriggerArgs) -> Wanted | None:
+        """What an update reboots: every selected instance on a trigger change, else the recorded failures
+        (those still selected). None: not known yet (preview)."""
         if trigger_changes(olds.triggers.raw, news.triggers.raw):
-            return list(ids) if news.instance_ids.known else None
+            return Wanted(everything=True)
         failed = olds.failed_instance_ids
         if not failed.known:
             return None
-        wanted = set(ids)
-        return [i for i in failed.value or [] if i in wanted]
+        return Wanted(only=tuple(failed.value or []))
 
     def _step(
-        self, id_: str, args: TriggerArgs, base: TriggerState, targets: list[str] | None, *,
+        self, id_: str, args: TriggerArgs, base: TriggerState, wanted: Wanted | None, *,
         preview: bool, timeout: float, progress: Progress, cancel: threading.Event,
     ) -> StepResult:
         if not preview:
@@ -177,17 +219,26 @@ class TriggerLifecycle:
             if unknown:  # the engine sends unknowns only in preview; acting on a guess could reboot wrongly
                 raise InputError(f"{', '.join(unknown)} not known outside preview: unknown values are only "
                                  "allowed during preview (pulumi preview, or the preview phase of pulumi up)")
-        if targets is not None and not targets:
+        if wanted is not None and wanted.nothing:  # no round: the selection is not resolved (no API call)
             return StepResult(id_, base.with_outputs(failed_instance_ids=Field.of([])))
         if preview:
-            return StepResult(id_, self._preview(args, base, targets, progress, cancel))
-        assert targets is not None  # every input is known outside preview
+            return StepResult(id_, self._preview(args, base, wanted, progress, cancel))
+        assert wanted is not None  # every input is known outside preview
         options = self._options(args, timeout)
-        ids = args.instance_ids
-        result = self._backend.run_round(targets, options, progress, cancel)  # a dry run too, by options
+        started = self._clock.monotonic()
+        selection = self._select(args, options, progress, cancel)
+        selected = union(list(args.instance_ids.value or []), selection)
+        wrap = _wrapper(args)
+        base = base.with_outputs(selected_instance_ids=Field.of(wrap(selected)))
+        targets = wanted.targets(selected, progress)
+        if not targets:
+            return StepResult(id_, base.with_outputs(failed_instance_ids=Field.of([])))
+        # the listing took part of the step's time: the round has what is left of it
+        options = replace(options, timeout=max(1.0, options.timeout - (self._clock.monotonic() - started)))
+        result = self._backend.run_round(targets, options, progress, cancel, selection)  # a dry run too
         if result.dry_run:
             state = base.with_outputs(
-                results=Field.of(ids.wrap([o.to_output() for o in result.outcomes])),
+                results=Field.of(wrap([o.to_output() for o in result.outcomes])),
                 request_ids=Field.of(list(result.request_ids)), failed_instance_ids=Field.of([]),
             )
             failed = set(result.dry_run_failures)
@@ -199,9 +250,9 @@ class TriggerLifecycle:
             base = base.with_outputs(reboot_count=Field.of(int(base.reboot_count.value or 0) + 1),
                                      last_reboot_time=Field.of(rfc3339(self._clock.utcnow())))
         state = base.with_outputs(
-            results=Field.of(ids.wrap([o.to_output() for o in result.outcomes])),
+            results=Field.of(wrap([o.to_output() for o in result.outcomes])),
             request_ids=Field.of(list(result.request_ids)),
-            failed_instance_ids=Field.of(ids.wrap(result.failed_ids)),
+            failed_instance_ids=Field.of(wrap(result.failed_ids)),
         )
         reasons = _round_errors(result)
         if reasons:
@@ -209,18 +260,30 @@ class TriggerLifecycle:
         return StepResult(id_, state, _round_summary(result, options))
 
     def _preview(
-        self, args: TriggerArgs, base: TriggerState, targets: list[str] | None, progress: Progress,
+        self, args: TriggerArgs, base: TriggerState, wanted: Wanted | None, progress: Progress,
         cancel: threading.Event,
     ) -> TriggerState:
-        """Never reboots. Checks the would-be reboot with DryRun when everything is known."""
+        """Never reboots. Resolves the selection and checks the would-be reboot with DryRun when everything is
+        known (and credentials are at hand)."""
         state = base.with_outputs(**{name: UNKNOWN_FIELD for name in OUTPUT_FIELDS})
-        if not (args.region_id.known and args.reboot_api.known and args.force_reboot.known) or targets is None:
+        if not (args.region_id.known and args.reboot_api.known and args.force_reboot.known and
+                args.instance_ids.known and args.instance_selector.known) or wanted is None:
             progress(ProgressEvent("dry_run", "dry run skipped: some inputs are not known until apply"))
             return state
         options = self._options(args, DEFAULT_TIMEOUT_SECONDS)
+        problem = self._backend.credentials_problem()
+        if problem is not None and not args.instance_selector.absent:
+            progress(ProgressEvent("warning", f"selection and dry run skipped: {problem}"))
+            return state
+        selection = self._select(args, options, progress, cancel)
+        selected = union(list(args.instance_ids.value or []), selection)
+        targets = wanted.targets(selected, progress)
+        if not targets:  # as the step will end: nothing to retry, and the selection as it stands
+            progress(ProgressEvent("plan", "no instance would be rebooted"))
+            return base.with_outputs(failed_instance_ids=Field.of([]),
+                                     selected_instance_ids=Field.of(_wrapper(args)(selected)))
         if not options.dry_run:
             progress(ProgressEvent("plan", rollout_plan(targets, options)))
-        problem = self._backend.credentials_problem()
         if problem is not None:
             progress(ProgressEvent("warning", f"dry run skipped: {problem}"))
             return state
@@ -235,6 +298,27 @@ class TriggerLifecycle:
         progress(ProgressEvent("dry_run", f"dry run passed for {len(report.passed)} of {len(targets)} "
                                           f"instance(s) that would be rebooted"))
         return state
+
+    def _select(self, args: TriggerArgs, options: RoundOptions, progress: Progress,
+                cancel: threading.Event) -> Selection | None:
+        """The instances ``instanceSelector`` matches (None without one), announced with what the listing
+        warned of. Raises SelectionError before anything is rebooted."""
+        plain = args.instance_selector.value
+        if plain is None or not isinstance(plain, Mapping):
+            return None
+        selector = Selector.from_input(plain, secret=args.instance_selector.secret)
+
+        def on_listed(count: int) -> None:
+            progress(ProgressEvent("plan", f"instanceSelector: {count} instance(s) listed", total=count,
+                                   ephemeral=True))
+
+        selection = self._backend.select(selector, options.region_id, cancel, options.timeout, on_listed)
+        progress(ProgressEvent("plan", f"instanceSelector ({selector.describe()}) selects "
+                                       f"{len(selection.instance_ids)} instance(s) in {options.region_id}",
+                               total=len(selection.instance_ids)))
+        for warning in selection.warnings:
+            progress(ProgressEvent("warning", f"instanceSelector: {warning}"))
+        return selection
 
     def _options(self, args: TriggerArgs, timeout: float) -> RoundOptions:
         wait = args.wait_for_running
@@ -281,8 +365,55 @@ class TriggerLifecycle:
             )
         args = TriggerArgs.decode(new_inputs)
         adopted = TriggerState.of(args, reboot_count=Field.of(0), results=Field.of([]), request_ids=Field.of([]),
-                                  failed_instance_ids=Field.of([]))
+                                  failed_instance_ids=Field.of([]), selected_instance_ids=args.instance_ids)
         return adopted, args
+
+
+def _wrapper(args: TriggerArgs) -> Callable[[Any], Any]:
+    """What makes an output naming instances secret: a secret ``instanceIds`` or a secret selector."""
+    secret = args.instance_ids.secret or args.instance_selector.secret
+    return (lambda value: Secret(value)) if secret else (lambda value: value)
+
+
+C = TypeVar("C")
+
+
+class ProcessLifecycle(Generic[C]):
+    """The lifecycle of one provider process (either edge): made at first use from the configuration in force (the
+    environment's, until the engine configures the provider), and made anew at each configuration, with a backend
+    of its own (one ECS client per region and one rate limiter, shared by every resource step). Thread-safe.
+
+    ``secrets`` names a configuration's credentials: they join ``scrub`` before the backend exists, so nothing
+    that leaves the process can show them.
+    """
+
+    def __init__(self, config: C, make_backend: Callable[[C], RebootBackend],
+                 secrets: Callable[[C], Iterable[str | None]], scrub: SecretScrubber, clock: Clock) -> None:
+        self._config = config
+        self._make_backend = make_backend
+        self._secrets = secrets
+        self._scrub = scrub
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._lifecycle: TriggerLifecycle | None = None
+
+    @property
+    def config(self) -> C:
+        return self._config
+
+    def configure(self, config: C) -> None:
+        with self._lock:
+            self._make(config)
+
+    def get(self) -> TriggerLifecycle:
+        with self._lock:
+            return self._lifecycle or self._make(self._config)
+
+    def _make(self, config: C) -> TriggerLifecycle:
+        self._config = config
+        self._scrub.add(self._secrets(config))
+        self._lifecycle = TriggerLifecycle(self._make_backend(config), self._clock)
+        return self._lifecycle
 
 
 def _retry_pending(olds: TriggerState) -> bool:

@@ -21,6 +21,9 @@ import * as utilities from "./utilities";
  * - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
  * - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
  *   stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
+ * - With `instanceSelector`, the instances are chosen by tags and filters with DescribeInstances at every round
+ *   (preview included); `maxInstances` fails a larger selection before any reboot, and a selection that matches
+ *   nothing is an error. The output `selectedInstanceIds` lists what the last round was chosen from.
  * - **Delete** calls no API.
  *
  * ## Example
@@ -85,9 +88,13 @@ export class RebootTrigger extends pulumi.CustomResource {
      */
     declare public readonly healthCheck: pulumi.Output<outputs.HealthCheck | undefined>;
     /**
-     * The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+     * The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
      */
-    declare public readonly instanceIds: pulumi.Output<string[]>;
+    declare public readonly instanceIds: pulumi.Output<string[] | undefined>;
+    /**
+     * Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+     */
+    declare public readonly instanceSelector: pulumi.Output<outputs.InstanceSelector | undefined>;
     /**
      * When the last round finished (RFC 3339, UTC).
      */
@@ -129,6 +136,10 @@ export class RebootTrigger extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly results: pulumi.Output<outputs.InstanceResult[]>;
     /**
+     * The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+     */
+    declare public /*out*/ readonly selectedInstanceIds: pulumi.Output<string[]>;
+    /**
      * Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
      */
     declare public readonly triggers: pulumi.Output<{[key: string]: any}>;
@@ -144,7 +155,7 @@ export class RebootTrigger extends pulumi.CustomResource {
      * @param args The arguments to use to populate this resource's properties.
      * @param opts A bag of options that control this resource's behavior.
      */
-    constructor(name: string, args: RebootTriggerArgs, opts?: pulumi.CustomResourceOptions)
+    constructor(name: string, args?: RebootTriggerArgs, opts?: pulumi.CustomResourceOptions)
     constructor(name: string, argsOrState?: RebootTriggerArgs | RebootTriggerState, opts?: pulumi.CustomResourceOptions) {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
@@ -156,6 +167,7 @@ export class RebootTrigger extends pulumi.CustomResource {
             resourceInputs["forceReboot"] = state?.forceReboot;
             resourceInputs["healthCheck"] = state?.healthCheck;
             resourceInputs["instanceIds"] = state?.instanceIds;
+            resourceInputs["instanceSelector"] = state?.instanceSelector;
             resourceInputs["lastRebootTime"] = state?.lastRebootTime;
             resourceInputs["maxFailures"] = state?.maxFailures;
             resourceInputs["maxUnavailable"] = state?.maxUnavailable;
@@ -166,18 +178,17 @@ export class RebootTrigger extends pulumi.CustomResource {
             resourceInputs["regionId"] = state?.regionId;
             resourceInputs["requestIds"] = state?.requestIds;
             resourceInputs["results"] = state?.results;
+            resourceInputs["selectedInstanceIds"] = state?.selectedInstanceIds;
             resourceInputs["triggers"] = state?.triggers;
             resourceInputs["waitForRunning"] = state?.waitForRunning;
         } else {
             const args = argsOrState as RebootTriggerArgs | undefined;
-            if (args?.instanceIds === undefined && !opts.urn) {
-                throw new Error("Missing required property 'instanceIds'");
-            }
             resourceInputs["batchOptimization"] = (args?.batchOptimization) ?? "AllTogether";
             resourceInputs["dryRun"] = (args?.dryRun) ?? false;
             resourceInputs["forceReboot"] = (args?.forceReboot) ?? false;
             resourceInputs["healthCheck"] = args ? pulumi.output(args.healthCheck).apply(v => v === undefined ? undefined : inputs.healthCheckArgsProvideDefaults(v)) : undefined;
             resourceInputs["instanceIds"] = args?.instanceIds;
+            resourceInputs["instanceSelector"] = args?.instanceSelector;
             resourceInputs["maxFailures"] = args?.maxFailures;
             resourceInputs["maxUnavailable"] = args?.maxUnavailable;
             resourceInputs["pauseBetweenWaves"] = args?.pauseBetweenWaves;
@@ -191,6 +202,7 @@ export class RebootTrigger extends pulumi.CustomResource {
             resourceInputs["rebootCount"] = undefined /*out*/;
             resourceInputs["requestIds"] = undefined /*out*/;
             resourceInputs["results"] = undefined /*out*/;
+            resourceInputs["selectedInstanceIds"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(RebootTrigger.__pulumiType, name, resourceInputs, opts);
@@ -222,9 +234,13 @@ export interface RebootTriggerState {
      */
     healthCheck?: pulumi.Input<inputs.HealthCheckArgs | undefined>;
     /**
-     * The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+     * The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
      */
     instanceIds?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+     */
+    instanceSelector?: pulumi.Input<inputs.InstanceSelectorArgs | undefined>;
     /**
      * When the last round finished (RFC 3339, UTC).
      */
@@ -266,6 +282,10 @@ export interface RebootTriggerState {
      */
     results?: pulumi.Input<pulumi.Input<inputs.InstanceResultArgs>[] | undefined>;
     /**
+     * The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+     */
+    selectedInstanceIds?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
      * Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
      */
     triggers?: pulumi.Input<{[key: string]: any} | undefined>;
@@ -296,9 +316,13 @@ export interface RebootTriggerArgs {
      */
     healthCheck?: pulumi.Input<inputs.HealthCheckArgs | undefined>;
     /**
-     * The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+     * The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
      */
-    instanceIds: pulumi.Input<pulumi.Input<string>[]>;
+    instanceIds?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+     */
+    instanceSelector?: pulumi.Input<inputs.InstanceSelectorArgs | undefined>;
     /**
      * Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
      */

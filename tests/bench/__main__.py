@@ -27,6 +27,7 @@ from . import (
     health_wave,
     many_resources,
     memory,
+    opentofu,
     plugin_overhead,
     real_engine,
     report,
@@ -102,6 +103,9 @@ def run(settings: Settings) -> report.Results:
     results.real_engine = _step(f"under the real Pulumi CLI: preview of {settings.real_engine_resources:,} unchanged "
                                 f"resources, up of a {settings.real_engine_fleet:,}-instance fleet",
                                 lambda: real_engine.run(settings))
+    results.opentofu = _step(f"under OpenTofu: plan of {settings.real_engine_resources:,} unchanged triggers and of "
+                             f"as many terraform_data, apply of a {settings.real_engine_fleet:,}-instance fleet, "
+                             "provider start-up", lambda: opentofu.run(settings))
     results.seconds, results.load = time.perf_counter() - start, (load, _load())
     return results
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import subprocess
 import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,3 +239,24 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
+
+
+def until_first_line(command: Sequence[str], accept: Callable[[str], bool], *, cwd: Path,
+                     env: Mapping[str, str] | None = None) -> float:
+    """Seconds from starting ``command`` to its first stdout line (a plugin's port or handshake line), which must
+    satisfy ``accept``; the process is then stopped (SIGTERM, then SIGKILL)."""
+    process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(cwd),
+                               env=None if env is None else dict(env))
+    try:
+        assert process.stdout is not None
+        seconds, line = timed(process.stdout.readline)
+        if not accept(line.decode()):
+            raise BenchFailure(f"{list(command)} printed {line!r} first")
+        return float(seconds)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

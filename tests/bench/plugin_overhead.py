@@ -17,9 +17,7 @@ see no API call.
 from __future__ import annotations
 
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 from concurrent import futures
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from ecsreboot.assembly.backend import make_backend
 from ecsreboot.testing import EngineServer, ResourceDecl
 from ecsreboot.testing.engine import PROVIDER_DIR, TYPE, to_struct
 
-from .common import REGION, BenchFailure, Recorder, Settings, cpu_seconds, emulator, plugin_for, timed
+from .common import REGION, BenchFailure, Recorder, Settings, cpu_seconds, emulator, plugin_for, timed, until_first_line
 
 #: as the harness's Deployment (and roughly the engine's default parallelism)
 WORKERS = 32
@@ -70,20 +68,7 @@ class CheckDiffResult:
 
 
 def _until_port(command: list[str]) -> float:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(PROVIDER_DIR.parent))
-    try:
-        assert process.stdout is not None
-        seconds, line = timed(process.stdout.readline)
-        if not line.strip().isdigit():
-            raise BenchFailure(f"{command[1:]} printed {line!r} instead of a port")
-        return seconds
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return until_first_line(command, lambda line: line.strip().isdigit(), cwd=PROVIDER_DIR.parent)
 
 
 def startup(settings: Settings) -> StartupResult:

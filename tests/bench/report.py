@@ -17,6 +17,7 @@ from .fleet import FleetResult
 from .health_wave import REBOOT, TARGET_FACTOR, HealthWaveResult
 from .many_resources import ManyResult
 from .memory import TARGET_MB, MemoryResult
+from .opentofu import OpenTofuResult
 from .plugin_overhead import WORKERS, CheckDiffResult, StartupResult
 from .real_engine import RealEngineResult
 
@@ -31,6 +32,8 @@ STARTUP_TARGET = 0.5
 #: issue 10: the plugin starts at most this much slower than Pulumi's own Python plugin (python -m pulumi.dynamic)
 STARTUP_RATIO = 1.1
 CHECK_DIFF_TARGET = 2_000.0
+#: issue 19: `tofu plan` of N unchanged triggers at most this much slower than of N terraform_data
+TOFU_PLAN_RATIO = 1.5
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Results:
     memory: MemoryResult | None = None
     throughput: ThroughputResult | None = None
     real_engine: RealEngineResult | None = None
+    opentofu: OpenTofuResult | None = None
     health: HealthWaveResult | None = None
     cli: CliFleetResult | None = None
     #: one RebootTrigger over settings.huge_fleet instances through the plugin
@@ -191,6 +195,18 @@ def other_table(results: Results) -> Table:
         calls = ", ".join(f"{a} {_n(c)}" for a, c in sorted(r.fleet_calls.items()))
         rows.append([f"real CLI: `pulumi up --skip-preview`, one RebootTrigger over {_n(r.fleet)} instances",
                      f"{_s(r.fleet_wall)} s", f"limit {_s(r.fleet_limit)} s; {calls}"])
+    if results.opentofu:
+        o = results.opentofu
+        rows.append([f"{o.cli}: `tofu plan` of {_n(o.resources)} unchanged ecsreboot_reboot_trigger",
+                     f"{_s(o.ours_plan)} s", f"median of {o.runs}, {o.plan_api_calls} API calls; whole CLI command"])
+        rows.append([f"  the same configuration of {_n(o.resources)} terraform_data (built in, no plugin)",
+                     f"{_s(o.data_plan)} s", f"median of {o.runs}; ours / terraform_data {o.plan_ratio:.2f}"])
+        calls = ", ".join(f"{a} {_n(c)}" for a, c in sorted(o.fleet_calls.items()))
+        rows.append([f"OpenTofu: `tofu apply PLAN`, one trigger over {_n(o.fleet)} instances (re-plan included)",
+                     f"{_s(o.fleet_wall)} s", f"limit {_s(o.fleet_limit)} s; {calls}"])
+        rows.append(["terraform-provider-ecsreboot start-up until the handshake line (median)", f"{o.startup:.3f} s",
+                     f"the Pulumi plugin until its port line: {o.pulumi_startup:.3f} s ({o.startup_ratio:.2f}x; "
+                     f"{o.startup_runs} runs each); ours makes its TLS certificate first"])
     return Table(["figure", "measured", "notes"], rows, left=frozenset({0, 1, 2}))
 
 
@@ -268,6 +284,19 @@ def targets(results: Results) -> list[Target]:
     else:
         out.append(Target("real engine", "preview and first up under the Pulumi CLI",
                           "not run: no Pulumi CLI (make pulumi needs Go)", "", None))
+    if results.opentofu:
+        o = results.opentofu
+        out.append(Target("OpenTofu", f"plan, {_n(o.resources)} unchanged: ours / terraform_data",
+                          f"{o.plan_ratio:.2f} ({_s(o.ours_plan)} s / {_s(o.data_plan)} s)", f"<= {TOFU_PLAN_RATIO}",
+                          o.plan_ratio <= TOFU_PLAN_RATIO))
+        out.append(Target("OpenTofu", "API calls for an unchanged plan", str(o.plan_api_calls), "0",
+                          o.plan_api_calls == 0))
+        out.append(Target("OpenTofu", f"first apply, N={_n(o.fleet)}: wall / limit",
+                          f"{o.fleet_wall / o.fleet_limit:.2f} ({_s(o.fleet_wall)} s / {_s(o.fleet_limit)} s)",
+                          f"<= {WALL_FACTOR}", o.fleet_wall <= WALL_FACTOR * o.fleet_limit))
+    else:
+        out.append(Target("OpenTofu", "plan and first apply under tofu", "not run: no tofu (make tofu needs Go)",
+                          "", None))
     if results.health:
         h = results.health
         out.append(Target(f"health check, wave of {_n(h.n)}", "time added over no health check",
@@ -473,6 +502,8 @@ def _gaps(results: Results) -> list[str]:
                 f"{m.resources} rounds' threads sharing 2 cores, so a late request and the next one on time "
                 f"can land in the same second. A real service's limit is its own, not this setting; the figure "
                 f"shows the client keeping to the rate it was given, within scheduling jitter.")
+        elif t.benchmark == "OpenTofu" and results.opentofu is not None:
+            notes.append(_opentofu_note(t, results.opentofu, fleet.get(results.opentofu.fleet)))
         else:
             notes.append(f"**{t.benchmark}: {t.figure}: {t.measured}, target {t.target}.**")
     return notes
@@ -497,6 +528,22 @@ def _state_size(results: Results) -> list[str]:
         "succeed (with counts of those that did), or make the per-instance list opt-in.",
         "",
     ]
+
+
+def _opentofu_note(t: Target, o: OpenTofuResult, harness: FleetResult | None) -> str:
+    head = f"**OpenTofu: {t.figure}: {t.measured}, target {t.target}.**"
+    if t.figure.startswith("plan"):
+        return (f"{head} Both are whole `tofu plan` commands. `terraform_data` is built into the CLI; ours is a "
+                f"plugin process, which one plan starts three times (schemas, validation, the plan; "
+                f"{o.startup:.2f} s each to the handshake here), and every resource costs it four calls "
+                f"(UpgradeResourceState, ReadResource, ValidateResourceConfig, PlanResourceChange) through "
+                f"Python gRPC and the TLS front that go-plugin's P-521 certificate needs (docs/terraform/index.md). "
+                f"No API call is made.")
+    seen = f" The same round through the Pulumi engine harness took {_s(harness.wall)} s;" if harness else ""
+    return (f"{head} The whole `tofu apply PLAN` command: the CLI plans the resource again (its dry run included: "
+            f"{_n(o.fleet_calls.get('RebootInstances', 0))} RebootInstances calls in all, half of them dry runs), "
+            f"then the round, whose look before the wave is the fleet note's.{seen} the rest is the CLI's fixed "
+            f"cost per command and the provider's start-ups.")
 
 
 def markdown(results: Results, command: str) -> str:

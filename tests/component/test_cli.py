@@ -21,7 +21,7 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ecsreboo
 
 
 def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ECSREBOOT_"))}
     env["HOME"] = str(home)
@@ -30,7 +30,8 @@ def run_cli(*args: str, home: Path, credentials: bool = True, extra_env: dict[st
     if credentials:
         env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = EMULATOR_ACCESS_KEY
     env.update(extra_env or {})
-    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=120,
+                          input=stdin if stdin is not None else "")
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -110,7 +111,13 @@ def test_profile_credentials_and_region_from_the_environment(emulator: ThreadedE
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["reboot", "--region", "cn-hangzhou"], "the following arguments are required: INSTANCE_ID"),
+        (["reboot", "--region", "cn-hangzhou"], "no instances: give instance ids (- reads them from standard input)"),
+        (["reboot", "--region", "cn-hangzhou", "-", "i-1"], "give it alone"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "app"], "--tag 'app': give KEY=VALUE"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "5"], "--max-instances only limits a selection"),
+        (["reboot", "--region", "cn-hangzhou", "--max-instances", "0", "--tag", "a=b"], "must be at least 1"),
+        (["reboot", "--region", "cn-hangzhou", "--vpc-id", "vsw-1"], "--vpc-id: 'vsw-1' does not look like"),
+        (["reboot", "--region", "cn-hangzhou", "--tag", "=web"], "--tag: a tag key must not be empty"),
         (["reboot", "--region", "cn-hangzhou", "--batch-optimization", "Sometimes", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--api", "StopInstances", "i-1"], "invalid choice"),
         (["reboot", "--region", "cn-hangzhou", "--signature-version", "v2", "i-1"], "invalid choice"),
@@ -162,10 +169,14 @@ def test_emulator_and_schema_subcommands_delegate(tmp_path: Path) -> None:
     assert json.loads(schema.stdout)["name"] == "ecsreboot"
 
 
-@pytest.mark.parametrize("output", ["table", "json"])
-def test_ctrl_c_while_waiting_exits_130_with_the_per_instance_report(tmp_path: Path, output: str) -> None:
-    """Issue 9: one SIGINT during the wait ended with ``unexpected KeyError: 'result'``, exit 1, nothing
-    printed. It must cancel the round and still report what was rebooted."""
+@pytest.mark.parametrize(("stop", "status", "output"), [
+    (signal.SIGINT, 130, "table"), (signal.SIGINT, 130, "json"), (signal.SIGTERM, 143, "table"),
+    (signal.SIGTERM, 143, "json")])
+def test_a_stop_signal_while_waiting_cancels_and_prints_the_per_instance_report(
+        tmp_path: Path, stop: signal.Signals, status: int, output: str) -> None:
+    """Issue 9: one SIGINT (Ctrl-C) during the wait ended with ``unexpected KeyError: 'result'``, exit 1,
+    nothing printed; issue 16: SIGTERM (what a CI runner sends when a job is cancelled) killed it with nothing
+    printed. Either must cancel the round and still report what was rebooted, exit 128 + the signal."""
     with ThreadedEmulator(instances=3, access_keys=dict([EMULATOR_ACCESS_KEY]),
                           durations={"Stopping": 60.0, "Starting": 1.0}) as emu:
         ids = emu.instance_ids()
@@ -180,11 +191,12 @@ def test_ctrl_c_while_waiting_exits_130_with_the_per_instance_report(tmp_path: P
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
             time.sleep(0.3)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             out, err = proc.communicate(timeout=20)
         finally:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
+    assert f"{stop.name} received: round cancelled" in err
     assert "Traceback" not in err and "KeyError" not in err
     assert "cancelled" in err and "rebooted 3/3" in err
     if output == "json":

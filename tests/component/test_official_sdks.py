@@ -25,6 +25,7 @@ from aliyunsdkcore.acs_exception.exceptions import ClientException as OldClientE
 from aliyunsdkcore.acs_exception.exceptions import ServerException as OldServerException
 from aliyunsdkcore.auth.credentials import StsTokenCredential
 from aliyunsdkcore.client import AcsClient
+from aliyunsdkecs.request.v20140526.DescribeInstancesRequest import DescribeInstancesRequest
 from aliyunsdkecs.request.v20140526.DescribeInstanceStatusRequest import DescribeInstanceStatusRequest
 from aliyunsdkecs.request.v20140526.RebootInstanceRequest import RebootInstanceRequest
 from aliyunsdkecs.request.v20140526.RebootInstancesRequest import RebootInstancesRequest
@@ -33,7 +34,7 @@ from darabonba.runtime import RuntimeOptions
 from ecsreboot.core import signing
 from ecsreboot.core.clock import rfc3339
 from ecsreboot.core.credentials import Credentials
-from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.emulator import Attributes, ThreadedEmulator
 
 AK, SECRET = "emulator-key", "emulator-secret"
 REGION = "cn-hangzhou"
@@ -433,3 +434,44 @@ def test_stop_closes_the_port() -> None:
     emu.stop()
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "/_emulator/reboots", timeout=2)
+
+
+# --- a tag-filtered, paged DescribeInstances (what an instanceSelector resolves with) ------------------------
+
+
+def test_both_sdks_page_a_tag_filtered_listing_with_next_token(emulator: ThreadedEmulator, creds: Creds,
+                                                              algorithm: str) -> None:
+    web = emulator.add_instances(130, attributes=Attributes(tags={"app": "web", "env": "prod"}, vpc_id="vpc-x",
+                                                            instance_name="web-{n}"))
+    emulator.add_instances(5, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-y"))
+
+    new, token, listed = new_client(emulator, creds, algorithm), None, []
+    while True:
+        resp = new.describe_instances_with_options(ecs.DescribeInstancesRequest(
+            region_id=REGION, vpc_id="vpc-x", max_results=100, next_token=token,
+            tag=[ecs.DescribeInstancesRequestTag(key="app", value="web"), ecs.DescribeInstancesRequestTag(key="env")],
+        ), RUNTIME)
+        assert resp.body.total_count == 130
+        listed += [(i.instance_id, i.instance_name, {t.tag_key: t.tag_value for t in i.tags.tag})
+                   for i in resp.body.instances.instance]
+        token = resp.body.next_token
+        if not token:
+            break
+    assert [i for i, _, _ in listed] == web
+    assert listed[0][1:] == ("web-1", {"app": "web", "env": "prod"})
+
+    old, token, ids = old_client(emulator, creds), None, []
+    while True:
+        req = DescribeInstancesRequest()
+        req.set_Tags([{"Key": "app", "Value": "web"}])
+        req.set_InstanceName("web-1*")
+        req.set_MaxResults(20)
+        if token:
+            req.set_NextToken(token)
+        answer = old_call(old, req)
+        ids += [i["InstanceId"] for i in answer["Instances"]["Instance"]]
+        token = answer.get("NextToken")
+        if not token:
+            break
+    names = {i["instanceId"]: i["instanceName"] for i in admin(emulator, "GET", "instances")["instances"]}
+    assert sorted(names[i] for i in ids) == sorted(f"web-{n}" for n in [1, *range(10, 20), *range(100, 131)])

@@ -141,24 +141,35 @@ def test_a_round_whose_request_is_dropped_before_anything_ran(emulator: Threaded
 
 
 def test_timeout_stops_later_waves(emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:
+    """The first wave is sent and never comes back in the 3 s the round has (reboots take a minute): the round
+    ends at its timeout, not at the reboots' end, and the second wave is never sent."""
     emulator.backend.set_durations({"Stopping": 30.0, "Starting": 30.0})
     ids = emulator.instance_ids()
     start = time.monotonic()
-    result = _round(ecs_client_for(emulator), ids, max_unavailable=2, timeout=0.5)
-    assert time.monotonic() - start < 3
+    result = _round(ecs_client_for(emulator), ids, max_unavailable=2, timeout=3.0)
+    assert time.monotonic() - start < 20
     assert result.timed_out and result.not_back == ids[:2]
     assert [o.code for o in result.outcomes[2:]] == [NOT_ATTEMPTED] * 2
     assert emulator.reboot_counts() == {ids[0]: 1, ids[1]: 1, ids[2]: 0, ids[3]: 0}
 
 
 def test_cancel_while_waiting_returns_promptly(emulator: ThreadedEmulator, ecs_client_for: MakeClient) -> None:
+    """Cancel lands once the first wave is waiting (polls 10 s apart): the round returns long before the next
+    poll, with the first wave not back and the second never sent."""
     emulator.backend.set_durations({"Stopping": 30.0, "Starting": 30.0})
     cancel = threading.Event()
-    threading.Timer(0.3, cancel.set).start()
-    start = time.monotonic()
+    cancelled_at: list[float] = []
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.kind == "waiting" and not cancel.is_set():  # the first poll is in: the wait has begun
+            cancelled_at.append(time.monotonic())
+            cancel.set()
+
     ids = emulator.instance_ids()
-    result = _round(ecs_client_for(emulator), ids, cancel=cancel, max_unavailable=2, poll_interval=2.0)
-    assert time.monotonic() - start < 1.5
+    opts = RoundOptions(region_id="cn-hangzhou", max_unavailable=2, poll_interval=10.0, poll_max_interval=10.0)
+    result = run_round(rebooter(ecs_client_for(emulator)), ids, opts, progress=on_progress, cancel=cancel,
+                       clock=SystemClock())
+    assert time.monotonic() - cancelled_at[0] < 5.0  # not the 10 s to the next poll
     assert result.cancelled and result.not_back == ids[:2]
     assert emulator.reboot_counts()[ids[3]] == 0
 

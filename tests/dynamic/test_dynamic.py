@@ -17,7 +17,7 @@ from pulumi.runtime.proto import provider_pb2
 
 import ecsreboot.dynamic as dynamic
 from ecsreboot.dynamic import DYNAMIC_TYPE, RebootTrigger, RebootTriggerProvider
-from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.emulator import Attributes, ThreadedEmulator
 
 from .conftest import (
     ACCESS_KEY_ID,
@@ -84,6 +84,28 @@ def test_changing_only_force_reboot_updates_without_rebooting(
     assert requests_since(emulator, mark) == []
     assert reboots(emulator, ids) == [1, 1]
     assert result.outputs["forceReboot"] is True and result.outputs["rebootCount"] == 1
+
+
+def test_a_tag_selected_fleet_is_rebooted_and_a_change_of_members_alone_reboots_nothing(
+    emulator: ThreadedEmulator, server: DynamicServer
+) -> None:
+    web = emulator.add_instances(4, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-x"))
+    others = emulator.add_instances(2, attributes=Attributes(tags={"app": "db"}, vpc_id="vpc-x"))
+    deployment = DynamicDeployment(server)
+    selector = {"tags": {"app": "web"}, "vpcId": "vpc-x", "maxInstances": 10}
+    created = deployment.up({"instanceSelector": selector, "maxUnavailable": 2, "triggers": {"v": 1}})
+    assert created.step == "create" and not created.failures
+    assert reboots(emulator, web) == [1, 1, 1, 1] and reboots(emulator, others) == [0, 0]
+    assert created.outputs["selectedInstanceIds"] == web
+    newcomer = emulator.add_instances(1, attributes=Attributes(tags={"app": "web"}, vpc_id="vpc-x"))
+    mark = len(emulator.requests())
+    assert deployment.up({"instanceSelector": selector, "maxUnavailable": 2, "triggers": {"v": 1}}).step == "same"
+    assert requests_since(emulator, mark) == [] and reboots(emulator, newcomer) == [0]
+    with pytest.raises(StepFailed) as guarded:
+        deployment.up({"instanceSelector": {**selector, "maxInstances": 3}, "triggers": {"v": 2}})
+    assert guarded.value.step == "Update" and "selects 5 instances" in guarded.value.details
+    assert "more than maxInstances (3): nothing was rebooted" in guarded.value.details
+    assert reboots(emulator, web + newcomer) == [1, 1, 1, 1, 0]
 
 
 def test_preview_calls_no_api_at_all(emulator: ThreadedEmulator, server: DynamicServer) -> None:

@@ -3,15 +3,32 @@ and secrets that stay secret in the CLI's output, the plugin's logs and the expo
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 from ecsreboot.emulator import ThreadedEmulator
+from ecsreboot.testing.realcli import cli_version
 
 from .conftest import KEY, MakeProject
 from .test_lifecycle import TYPE, reboots, resources
 
 SECRET_TRIGGER = "s3cr3t-trigger-v4lue-0001"
+#: Pulumi CLIs up to this version print old secret values in the engine's own -v=9 debug log (its glog lines
+#: `rpc.go:85] Marshaling property for RPC[...Diff(...).oldInputs]: token={&{{...}}}` and `step_generator.go:…]
+#: Planner decided to update ... (oldprops=...)`): measured with v3.206.0 and v3.229.0 (`make compat`), not with
+#: v3.274.1 (pinned) or v3.277.0. The engine writes those lines, not the plugin; for these CLIs they are left out
+#: of the check below (and only they: a CLI between 3.229.0 and 3.274.1 is held to the whole check).
+ENGINE_DEBUG_LOG_SHOWS_SECRETS_THROUGH = (3, 229, 0)
+ENGINE_DEBUG_LINE = re.compile(
+    r"^I\d{4} [\d:.]+\s+\d+ (rpc\.go:\d+\] Marshaling property for RPC|step_generator\.go:\d+\] Planner decided).*$",
+    re.M)
+
+
+def engine_debug_log_shows_secrets(pulumi: Path) -> bool:
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", cli_version(pulumi))
+    assert found, f"no version from {pulumi} version"
+    return tuple(map(int, found.groups())) <= ENGINE_DEBUG_LOG_SHOWS_SECRETS_THROUGH
 
 
 def test_credentials_from_stack_config_set_as_secrets(make_project: MakeProject, emulator: ThreadedEmulator) -> None:
@@ -62,7 +79,7 @@ def test_an_explicit_provider_per_region(make_project: MakeProject, emulator: Th
 
 
 def test_secrets_never_appear_in_output_logs_or_state(make_project: MakeProject, emulator: ThreadedEmulator,
-                                                     tmp_path: Path) -> None:
+                                                     tmp_path: Path, pulumi_cli: Path) -> None:
     # the plugin the engine finds first on PATH keeps its stderr (which the engine hides) in a file
     wrapper_dir, stderr_log = tmp_path / "wrapper", tmp_path / "plugin-stderr.log"
     wrapper_dir.mkdir()
@@ -91,6 +108,8 @@ def test_secrets_never_appear_in_output_logs_or_state(make_project: MakeProject,
     assert f"from '{wrapper}'" in seen[1] and stderr_log.exists()
     seen.append(stderr_log.read_text())
     text = "\n".join(seen)
+    if engine_debug_log_shows_secrets(pulumi_cli):
+        text = ENGINE_DEBUG_LINE.sub("[the engine's own debug line]", text)
     for secret in (SECRET_TRIGGER, KEY["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], KEY["ALIBABA_CLOUD_ACCESS_KEY_ID"]):
         assert secret not in text
         assert secret not in str(emulator.requests())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +11,8 @@ from typing import Any
 import pytest
 
 from ecsreboot.emulator import ThreadedEmulator
+from tests.realengine import TimedLog, most_away_at_once, reboot_calls, second_wave_held
+from tests.realengine import timed_emulator as timed_emulator_of
 
 from .conftest import FAST, MakeProject
 from .test_lifecycle import TYPE, Calls, reboots, resources
@@ -47,22 +48,13 @@ def test_partial_failure_records_the_failed_instance_and_the_next_up_retries_onl
 
 
 @pytest.fixture
-def timed_emulator() -> Iterator[tuple[ThreadedEmulator, list[tuple[float, dict[str, Any]]]]]:
-    """An emulator whose every answered request is recorded with the monotonic time it arrived."""
-    log: list[tuple[float, dict[str, Any]]] = []
-    with ThreadedEmulator(instances=6, durations=FAST, on_request=lambda e: log.append((time.monotonic(), e))) as emu:
-        yield emu, log
-
-
-def instance_ids_of(entry: dict[str, Any]) -> list[str]:
-    params = entry["params"]
-    if "InstanceId" in params and params["InstanceId"].startswith("["):
-        return list(json.loads(params["InstanceId"]))
-    return [v for k, v in params.items() if k == "InstanceId" or k.startswith("InstanceId.")]
+def timed_emulator() -> Iterator[tuple[ThreadedEmulator, TimedLog]]:
+    with timed_emulator_of(6, FAST) as timed:
+        yield timed
 
 
 def test_rolling_waves_never_reboot_more_than_max_unavailable(
-        make_project: MakeProject, timed_emulator: tuple[ThreadedEmulator, list[tuple[float, dict[str, Any]]]],
+        make_project: MakeProject, timed_emulator: tuple[ThreadedEmulator, TimedLog],
         emulator: ThreadedEmulator) -> None:
     emu, log = timed_emulator
     ids = emu.instance_ids()
@@ -73,15 +65,8 @@ def test_rolling_waves_never_reboot_more_than_max_unavailable(
     assert [emu.reboot_counts()[i] for i in ids] == [1] * 6
     for wave in (1, 2, 3):
         assert f"wave {wave}/3" in up.stdout
-    # each instance is away from Running from its reboot call for Stopping + Starting seconds
-    away = sum(FAST.values())
-    windows = [(t, t + away) for t, e in log
-               if e["action"] == "RebootInstances" and e["params"].get("DryRun", "false") != "true"
-               for _ in instance_ids_of(e)]
-    assert len(windows) == 6
-    for start, _ in windows:
-        overlapping = sum(1 for s, end in windows if s <= start < end)
-        assert overlapping <= 2, f"{overlapping} instances rebooting at once"
+    rebooted, most = most_away_at_once(log, away=sum(FAST.values()))
+    assert rebooted == 6 and most <= 2, f"{most} instances rebooting at once"
 
 
 def test_ctrl_c_cancels_the_wait_and_the_next_up_retries_only_the_unconfirmed(
@@ -89,23 +74,7 @@ def test_ctrl_c_cancels_the_wait_and_the_next_up_retries_only_the_unconfirmed(
     ids = emulator.instance_ids()
     project = make_project()
     resources(project, {"web": {"instance_ids": ids, "max_unavailable": 2, "triggers": {"v": 1}}})
-    sent: list[list[str]] = []
-    second_wave = threading.Event()
-
-    def watch() -> None:
-        while not second_wave.is_set():
-            calls = [r for r in emulator.requests() if r["action"] == "RebootInstances"
-                     and r["params"].get("DryRun", "false") != "true"]
-            if len(calls) >= 2:
-                # the second wave was just sent: keep its instances Stopping long past the test
-                emulator.backend.set_durations({"Stopping": 120.0})
-                sent.extend(instance_ids_of(c) for c in calls)
-                second_wave.set()
-            time.sleep(0.005)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    with project.start("up", "--yes", "--skip-preview") as proc:
+    with second_wave_held(emulator) as second_wave, project.start("up", "--yes", "--skip-preview") as proc:
         assert second_wave.wait(60), "the second wave was never sent"
         time.sleep(1.0)  # the plugin is now waiting for the second wave
         interrupted = time.monotonic()
@@ -118,7 +87,7 @@ def test_ctrl_c_cancels_the_wait_and_the_next_up_retries_only_the_unconfirmed(
     # CLI was signalled: it runs in a session of its own, so the plugin got no SIGINT from a terminal)
     assert "^C received; cancelling" in out + err
     assert "instance(s) not rebooted (cancelled)" in out + err
-    first, second = sent[0], sent[1]
+    first, second = reboot_calls(emulator)[:2]
     [state] = project.resources(TYPE)
     assert sorted(state["outputs"]["failedInstanceIds"]) == sorted(second)
 

@@ -18,8 +18,7 @@ def test_waves_wait_for_health_and_a_failing_instance_stops_the_rollout(make_pro
                                                                        emulator: ThreadedEmulator) -> None:
     ids = emulator.instance_ids()  # 4 instances, 2 per wave
     with Fleet([HEALTHY, UNHEALTHY, HEALTHY, HEALTHY]) as servers:
-        for n, i in enumerate(ids):
-            emulator.set_addresses(i, private_ip=servers.address(n))
+        servers.serve(emulator, ids)
         project = make_project()
         check = {"url": f"http://probe:{TOKEN}@{{privateIp}}:{servers.port}/healthz?token={TOKEN}",
                  "intervalSeconds": 0.2, "timeoutSeconds": 1, "unhealthyThreshold": 2}
@@ -58,8 +57,7 @@ def test_waves_wait_for_health_and_a_failing_instance_stops_the_rollout(make_pro
 def test_a_secret_health_check_stays_secret_in_state(make_project: MakeProject, emulator: ThreadedEmulator) -> None:
     ids = emulator.instance_ids()[:2]
     with Fleet([HEALTHY, HEALTHY]) as servers:
-        for n, i in enumerate(ids):
-            emulator.set_addresses(i, private_ip=servers.address(n))
+        servers.serve(emulator, ids)
         project = make_project()
         project.config("secretValue", f"http://{{privateIp}}:{servers.port}/healthz?token={TOKEN}", secret=True)
         resources(project, {"web": {"instance_ids": ids, "secretHealthUrl": True, "triggers": {"v": 1}}})

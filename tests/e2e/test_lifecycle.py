@@ -4,37 +4,18 @@ export, destroy — with the emulator counting reboots and API calls at every st
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 from ecsreboot.emulator import ThreadedEmulator
 from ecsreboot.testing.realcli import Project
+from tests.realengine import Calls, reboots
 
 from .conftest import MakeProject
 
 TYPE = "ecsreboot:index:RebootTrigger"
 
 
-class Calls:
-    """API calls the emulator answered since the last ``take``."""
-
-    def __init__(self, emu: ThreadedEmulator) -> None:
-        self.emu = emu
-        self.seen = len(emu.requests())
-
-    def take(self) -> Counter[str]:
-        requests = self.emu.requests()
-        new, self.seen = requests[self.seen:], len(requests)
-        return Counter(r["action"] + (":DryRun" if str(r["params"].get("DryRun", "")).lower() == "true" else "")
-                       for r in new)
-
-
 def resources(project: Project, spec: dict[str, object]) -> None:
     project.config_object("resources", spec)
-
-
-def reboots(emu: ThreadedEmulator) -> list[int]:
-    counts = emu.reboot_counts()
-    return [counts[i] for i in emu.instance_ids()]
 
 
 def test_program_test_sequence(make_project: MakeProject, emulator: ThreadedEmulator) -> None:

@@ -89,6 +89,15 @@ def test_quickstart_registers_a_trigger_on_the_config_hash() -> None:
     assert edited.one().inputs["triggers"] != reg.inputs["triggers"]
 
 
+def test_each_run_has_its_own_stack_whatever_ran_before() -> None:
+    """The runs share one process (as tests in any order do): the quickstart after the rolling example exports
+    only its own outputs, not the rolling example's too."""
+    rolling = mockrun.run_program(ROLLING)
+    quickstart = mockrun.run_program(QUICKSTART)
+    assert "waves" in rolling.exports
+    assert set(quickstart.exports) == {"rebootCount", "lastRebootTime", "failedInstanceIds"}
+
+
 def test_rolling_registers_waves_success_first_and_timeouts() -> None:
     run = mockrun.run_program(ROLLING)
     reg = run.one()

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecsreboot.core import signing
-from ecsreboot.core.clock import FakeClock, SystemClock, rfc3339
+from ecsreboot.core.clock import FakeClock, rfc3339
 from ecsreboot.core.credentials import Credentials
 from ecsreboot.emulator import Ecs, EmulatorService, FaultPlan, Outcome, ThreadedEmulator, Verifier, parse_request
 from ecsreboot.emulator.admin import PREFIX
@@ -225,7 +225,7 @@ def test_a_fuzz_request_can_be_dropped_only_by_a_drop_fault() -> None:
         def request() -> bytes:
             query = signing.sign_v1("GET", {"RegionId": "cn-hangzhou"}, Credentials(KEY, SECRET),
                                     action="DescribeInstances", version="2014-05-26",
-                                    timestamp=rfc3339(SystemClock().utcnow()), nonce=uuid.uuid4().hex)
+                                    timestamp=rfc3339(emu.clock.utcnow()), nonce=uuid.uuid4().hex)
             return (b"GET /?" + signing.canonicalized_query(query).encode() +
                     b" HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 

@@ -184,7 +184,11 @@ class NoCloud:
     def credentials_problem(self) -> str | None:
         return "no credentials found"
 
-    def run_round(self, instance_ids: Any, options: RoundOptions, progress: Any, cancel: Any) -> RoundResult:
+    def select(self, selector: Any, region_id: str, cancel: Any, timeout: float, on_listed: Any = None) -> Any:
+        raise AssertionError("no credentials: no selection")
+
+    def run_round(self, instance_ids: Any, options: RoundOptions, progress: Any, cancel: Any,
+                  selection: Any = None) -> RoundResult:
         raise AssertionError("a preview must never run a round")
 
     def dry_run(self, instance_ids: Any, options: RoundOptions, cancel: threading.Event | None = None) -> Any:

@@ -1,9 +1,9 @@
 """The one place that maps errors to gRPC statuses.
 
 Deliberate codes, never UNKNOWN from an uncaught exception: invalid input (``InputError``) ->
-INVALID_ARGUMENT, configuration -> FAILED_PRECONDITION, permission -> PERMISSION_DENIED, throttling and
-transport -> UNAVAILABLE, cancellation -> CANCELLED; anything else (a ``ValueError`` included) is a bug:
-INTERNAL, saying so. A step that failed part-way (``ResourceInitFailed``) travels as
+INVALID_ARGUMENT, configuration and an unusable selection -> FAILED_PRECONDITION, permission ->
+PERMISSION_DENIED, throttling and transport -> UNAVAILABLE, cancellation -> CANCELLED; anything else (a
+``ValueError`` included) is a bug: INTERNAL, saying so. A step that failed part-way (``ResourceInitFailed``) travels as
 ErrorResourceInitFailed (with ABORTED) so the engine saves the new state; its retry hint is added here.
 """
 
@@ -26,6 +26,7 @@ from ..core.errors import (
     NotFound,
     Reason,
     ResourceInitFailed,
+    SelectionError,
     Throttled,
     Transient,
     TransportError,
@@ -50,6 +51,7 @@ class _Status(grpc.Status):  # type: ignore[misc]
 _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (PreviewRejected, grpc.StatusCode.FAILED_PRECONDITION),
     (ConfigError, grpc.StatusCode.FAILED_PRECONDITION),
+    (SelectionError, grpc.StatusCode.FAILED_PRECONDITION),
     (Cancelled, grpc.StatusCode.CANCELLED),
     (WaitTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (AuthFailure, grpc.StatusCode.PERMISSION_DENIED),

@@ -31,6 +31,9 @@ _RESOURCE_DESCRIPTION = """Reboots ECS instances during `pulumi up` whenever its
 - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
 - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
   stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
+- With `instanceSelector`, the instances are chosen by tags and filters with DescribeInstances at every round
+  (preview included); `maxInstances` fails a larger selection before any reboot, and a selection that matches
+  nothing is an error. The output `selectedInstanceIds` lists what the last round was chosen from.
 - **Delete** calls no API.
 
 ## Example
@@ -41,6 +44,12 @@ import pulumi_ecsreboot as ecsreboot
 
 ecsreboot.RebootTrigger("web",
     instance_ids=["i-bp67acfmxazb4p****"],
+    triggers={"configHash": config_hash},
+    max_unavailable=2)
+
+# every instance tagged app=web in one VPC, at most 200, two at a time
+ecsreboot.RebootTrigger("fleet",
+    instance_selector={"tags": {"app": "web"}, "vpc_id": "vpc-bp1example", "max_instances": 200},
     triggers={"configHash": config_hash},
     max_unavailable=2)
 ```
@@ -80,12 +89,14 @@ def _type_spec(prop: r.Prop) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string"}}
     if prop.type == "any{}":
         return {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
+    if prop.type == "string{}":
+        return {"type": "object", "additionalProperties": {"type": "string"}}
     if prop.type == "enum":
         return {"$ref": f"#/types/{prop.enum_token}"}
     if prop.type == "integer[]":
         return {"type": "array", "items": {"type": "integer"}}
-    if prop.type == "healthCheck":
-        return {"$ref": f"#/types/{r.HEALTH_CHECK_TOKEN}"}
+    if prop.type in r.OBJECT_TYPES:
+        return {"$ref": f"#/types/{r.OBJECT_TYPES[prop.type].token}"}
     if prop.type == "results":
         return {"type": "array", "items": {"$ref": f"#/types/{r.RESULT_TOKEN}"}}
     return {"type": prop.type}
@@ -124,13 +135,18 @@ def _enum_types() -> dict[str, Any]:
     return types
 
 
+def _object_types() -> dict[str, Any]:
+    return {kind.token: {**r.object_type_spec(name), "properties": {p.name: property_spec(p) for p in kind.fields}}
+            for name, kind in r.OBJECT_TYPES.items()}
+
+
 def schema() -> dict[str, Any]:
     """The whole package schema as a dict."""
     inputs = {p.name: property_spec(p) for p in r.INPUTS}
     outputs = {p.name: property_spec(p) for p in r.OUTPUTS}
     config = {p.name: property_spec(p) for p in r.CONFIG}
     variables = {p.name: config_variable_spec(p) for p in r.CONFIG}
-    always_set = [p.name for p in r.INPUTS if p.required or p.default is not None] + ["regionId"]
+    always_set = [p.name for p in r.INPUTS if p.required or p.default is not None or p.from_provider]
     return {
         "name": r.PACKAGE,
         "displayName": "ECS Reboot",
@@ -162,9 +178,7 @@ def schema() -> dict[str, Any]:
                 "required": sorted(set(always_set + [p.name for p in r.OUTPUTS if p.required])),
             }
         },
-        "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec(),
-                  r.HEALTH_CHECK_TOKEN: {**r.health_check_type_spec(),
-                                         "properties": {p.name: property_spec(p) for p in r.HEALTH_CHECK_FIELDS}}},
+        "types": {**_enum_types(), r.RESULT_TOKEN: r.result_type_spec(), **_object_types()},
         # What Pulumi's code generators need per language (make sdk): the published package names of each SDK.
         "language": copy.deepcopy(_LANGUAGE),
     }

@@ -21,18 +21,19 @@ from google.protobuf import empty_pb2
 
 from .. import __version__
 from ..assembly import config as cfg
+from ..assembly.lazy import LazyBackend
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.secrets import SecretScrubber
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
-from ..lifecycle import DiffResult, PreviewRejected, RebootBackend, StepResult, TriggerLifecycle
+from ..lifecycle import DiffResult, PreviewRejected, ProcessLifecycle, RebootBackend, StepResult, TriggerLifecycle
 from .engine_log import ERROR, INFO, EngineLog
 from .errors import abort_init_failed, grpc_code, message_for
 from .properties import from_struct, to_struct
 from .proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .schema import schema_json
-from .secrets import SecretScrubber
 
 BackendFactory = Callable[[cfg.ProviderConfig], RebootBackend]
 Handler = Callable[["Provider", Any], Any]
@@ -69,13 +70,11 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
 
     def __init__(self, backend_factory: BackendFactory, environ: Mapping[str, str] | None = None) -> None:
         self._environ = dict(os.environ if environ is None else environ)
-        self._backend_factory = backend_factory
         self._scrub = SecretScrubber()
         self.log = EngineLog(self._scrub)
         self.cancel = threading.Event()
-        self._lock = threading.Lock()
-        self._config = cfg.resolve({}, self._environ)
-        self._lifecycle: TriggerLifecycle | None = None
+        self._process = ProcessLifecycle(cfg.resolve({}, self._environ), backend_factory, cfg.ProviderConfig.secrets,
+                                         self._scrub, SystemClock())
         self._region_is_secret = False
 
     # --- plumbing ---------------------------------------------------------------------------------
@@ -94,17 +93,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         raise AssertionError("unreachable")
 
     def _get_lifecycle(self) -> TriggerLifecycle:
-        with self._lock:
-            if self._lifecycle is None:
-                self._configure(self._config)
-            assert self._lifecycle is not None
-            return self._lifecycle
-
-    def _configure(self, config: cfg.ProviderConfig) -> None:
-        self._config = config
-        self._scrub.add([config.access_key, config.secret_key, config.security_token])
-        backend = self._backend_factory(config)
-        self._lifecycle = TriggerLifecycle(backend, SystemClock())
+        return self._process.get()
 
     def _decode(self, struct: Any) -> dict[str, Any]:
         envelopes: list[Any] = []
@@ -167,10 +156,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         values = self._decode(request.args) if request.HasField("args") else {}
         if not values:
             values = {k: v for k, v in request.variables.items()}
-        with self._lock:
-            self._configure(cfg.resolve(values, self._environ))
-            # a region the user marked secret stays secret in the resources that default to it
-            self._region_is_secret = isinstance(cfg.normalize(values).get("region"), Secret)
+        self._process.configure(cfg.resolve(values, self._environ))
+        # a region the user marked secret stays secret in the resources that default to it
+        self._region_is_secret = isinstance(cfg.normalize(values).get("region"), Secret)
         return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
 
     # --- RebootTrigger -------------------------------------------------------------------------------
@@ -184,7 +172,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
 
     def _default_region(self) -> str | Secret | None:
         """The provider's region, for resources without ``regionId`` (secret if it was given as one)."""
-        region = self._config.region
+        region = self._process.config.region
         return Secret(region) if region and self._region_is_secret else region
 
     @_handled(resource=True)
@@ -281,41 +269,9 @@ def engine_address_from(argv: list[str]) -> str | None:
     return positional[-1] if positional else None
 
 
-def _make_backend(config: cfg.ProviderConfig) -> RebootBackend:
-    # the ECS client (requests, credentials) loads when a step first needs it -- not at start-up (the engine
-    # waits for the port line) nor at Configure (a preview of unchanged resources never needs it)
-    return _LazyBackend(config)
-
-
-class _LazyBackend:
-    """lifecycle.RebootBackend that builds the real one (assembly/backend.py) on its first use."""
-
-    def __init__(self, config: cfg.ProviderConfig) -> None:
-        self._config = config
-        self._lock = threading.Lock()
-        self._backend: RebootBackend | None = None
-
-    def _get(self) -> RebootBackend:
-        with self._lock:
-            if self._backend is None:
-                from ..assembly.backend import make_backend
-
-                self._backend = make_backend(self._config)
-            return self._backend
-
-    def credentials_problem(self) -> str | None:
-        return self._get().credentials_problem()
-
-    def run_round(self, instance_ids: Any, options: Any, progress: Any, cancel: threading.Event) -> Any:
-        return self._get().run_round(instance_ids, options, progress, cancel)
-
-    def dry_run(self, instance_ids: Any, options: Any, cancel: threading.Event | None = None) -> Any:
-        return self._get().dry_run(instance_ids, options, cancel)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    provider = Provider(_make_backend)
+    provider = Provider(LazyBackend)
     server = serve(provider, engine_address_from(args))
     stop = threading.Event()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.clock import Clock, SystemClock
 from ..core.errors import ConfigError
 from ..core.model import ProgressEvent, RoundOptions, RoundResult
+from ..core.selection import Selection, Selector
 from ..ecs import (
     ClientConfig,
     CredentialsProvider,
@@ -25,7 +26,9 @@ from ..ecs import (
     dry_run,
     resolve_credentials,
     run_round,
+    select_instances,
 )
+from ..ecs.evidence import Baseline
 from .config import ProviderConfig
 
 
@@ -96,12 +99,22 @@ class EcsBackend:
         """Reboots with recovery over the region's client; a request is sent at most maxRetries + 1 times."""
         return Rebooter(self.client(region_id), RecoverySettings(sends=self._config.max_retries + 1))
 
+    def select(
+        self, selector: Selector, region_id: str, cancel: threading.Event, timeout: float,
+        on_listed: Callable[[int], None] | None = None,
+    ) -> Selection:
+        """The instances ``selector`` matches (``ecs.selection.select_instances``), within ``timeout`` seconds."""
+        return select_instances(self.client(region_id), selector, region_id, cancel=cancel,
+                                deadline=self._clock.monotonic() + timeout, on_listed=on_listed)
+
     def run_round(
         self, instance_ids: Sequence[str], options: RoundOptions, progress: Callable[[ProgressEvent], None],
-        cancel: threading.Event,
+        cancel: threading.Event, selection: Selection | None = None,
     ) -> RoundResult:
+        """A round; ``selection``'s listing serves as the first wave's look where it covers that wave."""
+        looked = selection.looked if selection is not None and isinstance(selection.looked, Baseline) else None
         return run_round(self.rebooter(options.region_id), list(instance_ids), options, progress=progress,
-                         cancel=cancel, clock=self._clock)
+                         cancel=cancel, clock=self._clock, looked=looked)
 
     def dry_run(
         self, instance_ids: Sequence[str], options: RoundOptions, cancel: threading.Event | None = None

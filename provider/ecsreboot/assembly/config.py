@@ -38,6 +38,10 @@ class ProviderConfig:
     request_timeout: float = 10.0
     max_requests_per_second: float | None = None
 
+    def secrets(self) -> tuple[str | None, ...]:
+        """The credentials among the settings (what logs and messages must never show)."""
+        return self.access_key, self.secret_key, self.security_token
+
 
 def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
     """Config keys without a ``ecsreboot:`` / ``ecsreboot:config:`` prefix."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from .health import field_problems, number_problem, url_problems
 from .resource import HEALTH_CHECK_FIELDS, INPUTS, MAX_INSTANCE_IDS, Prop
+from .selection import selector_problems
 from .values import MAX_DEPTH, UNKNOWN, Secret, canonical, contains_secret, is_known, reveal, too_deep
 
 INSTANCE_ID = re.compile(r"^i-[A-Za-z0-9]{1,64}$")
@@ -54,10 +55,10 @@ def check_inputs(
             continue
         if not is_known(value):
             continue
-        if prop.type == "healthCheck":
-            found, normalized = _check_health(reveal(value), contains_secret(value))
+        if prop.type in _OBJECT_CHECKERS:
+            found, normalized = _OBJECT_CHECKERS[prop.type](reveal(value), contains_secret(value))
             failures.extend(found)
-            if not found:  # one secret field makes the whole check secret: its URL is what a leak would show
+            if not found:  # one secret field makes the whole object secret: no field of it is shown anywhere
                 checked[prop.name] = Secret(normalized) if contains_secret(value) else normalized
             continue
         reason, normalized = _CHECKERS[prop.type](prop, reveal(value), contains_secret(value))
@@ -69,8 +70,7 @@ def check_inputs(
     if health is not None and is_known(health) and is_known(wait) and reveal(wait) is False:
         failures.append(CheckFailure("healthCheck", "needs waitForRunning: true: an instance is probed only once "
                                                     "it is Running again (remove healthCheck or waitForRunning)"))
-    if "instanceIds" not in checked:
-        failures.append(CheckFailure("instanceIds", "required: list the ECS instance ids to reboot"))
+    failures.extend(_check_targets(checked))
     if "regionId" not in checked:
         if default_region:
             checked["regionId"] = default_region
@@ -150,6 +150,34 @@ def _check_health(value: Any, secret: bool) -> tuple[list[CheckFailure], dict[st
     return failures, normalized
 
 
+def _check_selector(value: Any, secret: bool) -> tuple[list[CheckFailure], dict[str, Any]]:
+    """Failures named ``instanceSelector.<field>`` (the whole selector: ``instanceSelector``), and the object
+    without null fields, ``maxInstances`` a whole number."""
+    name = "instanceSelector"
+    failures = [CheckFailure(f"{name}.{field}" if field else name, reason)
+                for field, reason in selector_problems(value, secret=secret)]
+    if failures:
+        return failures, {}
+    normalized = {k: v for k, v in value.items() if v is not None}
+    if "maxInstances" in normalized:
+        normalized["maxInstances"] = int(normalized["maxInstances"])
+    return [], normalized
+
+
+def _check_targets(checked: Mapping[str, Any]) -> list[CheckFailure]:
+    """``instanceIds`` is required, and not empty, unless ``instanceSelector`` is given."""
+    if "instanceSelector" in checked:
+        return []
+    if "instanceIds" not in checked:
+        return [CheckFailure("instanceIds", "required: list the ECS instance ids to reboot, or select them with "
+                                            "instanceSelector (tags, vpcId, ...)")]
+    ids = checked["instanceIds"]
+    if is_known(ids) and isinstance(reveal(ids), list) and not reveal(ids):
+        return [CheckFailure("instanceIds", "must list at least one instance id (or select instances with "
+                                            "instanceSelector)")]
+    return []
+
+
 def _check_enum(prop: Prop, value: Any, secret: bool) -> tuple[str | None, Any]:
     if value not in prop.choices:
         return f"must be one of {', '.join(prop.choices)}, got {_show(value, secret)}", None
@@ -165,8 +193,6 @@ def _check_triggers(prop: Prop, value: Any, secret: bool) -> tuple[str | None, A
 def _check_instance_ids(prop: Prop, value: Any, secret: bool) -> tuple[str | None, Any]:
     if not isinstance(value, list):
         return f"must be a list of instance ids, got {_kind(value)}", None
-    if not value:
-        return "must list at least one instance id", None
     if len(value) > MAX_INSTANCE_IDS:
         return f"lists {len(value)} instances; at most {MAX_INSTANCE_IDS} are accepted", None
     seen: set[str] = set()
@@ -182,6 +208,11 @@ def _check_instance_ids(prop: Prop, value: Any, secret: bool) -> tuple[str | Non
         seen.add(item)
     return None, None
 
+
+_OBJECT_CHECKERS = {
+    "healthCheck": _check_health,
+    "instanceSelector": _check_selector,
+}
 
 _CHECKERS = {
     "string": _check_string,

@@ -43,13 +43,24 @@ class SystemClock:
         return not cancel.wait(max(0.0, seconds))
 
 
+#: Where every FakeClock's ``monotonic()`` starts: about 31.7 years, beyond the reading of any real
+#: monotonic clock (Linux counts it from boot). So a deadline taken from the real clock and compared on a
+#: fake one is already past, and one taken from a fake clock is never reached on the real one: a test that
+#: mixes the two fails on every machine, not only on a freshly booted one.
+FAKE_EPOCH = 1_000_000_000.0
+
+
 class FakeClock:
     """A clock that only moves when slept on or advanced: deterministic tests, no real waiting.
 
-    Thread-safe, so threads of one round can share it.
+    ``monotonic()`` starts at ``start`` (at least ``FAKE_EPOCH``); ``utcnow()`` at ``wall``. Thread-safe, so
+    threads of one round can share it.
     """
 
-    def __init__(self, start: float = 1_000.0, wall: _dt.datetime | None = None) -> None:
+    def __init__(self, start: float = FAKE_EPOCH, wall: _dt.datetime | None = None) -> None:
+        if start < FAKE_EPOCH:
+            raise ValueError(f"a FakeClock starts at FAKE_EPOCH ({FAKE_EPOCH:g}) or later, not {start:g}: an "
+                             "early start could agree with a real monotonic clock and hide a mix of the two")
         self._now = start
         self._start = start
         self._wall = wall or _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)

@@ -15,7 +15,9 @@
     ├── WaitTimeout(pending_ids, last_statuses, waited_s)
     ├── DeadlineExceeded       the round's time ran out before a request could be sent (nothing was sent)
     ├── Cancelled
-    └── ConfigError            bad configuration or credentials; says what to fix
+    ├── ConfigError            bad configuration or credentials; says what to fix
+    └── SelectionError         instanceSelector's selection cannot be used (it matched nothing, more than
+                               maxInstances, or an instance it does not describe): nothing was rebooted
 
     InputError                 what the engine sent cannot be used (a bad import id, an unknown resource
                                type, an unknown value outside preview); says what is wrong
@@ -168,6 +170,11 @@ class Cancelled(EcsError):
 
 class ConfigError(EcsError):
     """Configuration or credentials are missing or malformed; the message says what to fix."""
+
+
+class SelectionError(EcsError):
+    """The selection cannot be used -- it matched no instance, more than ``maxInstances``, or an instance the
+    selector does not describe -- so nothing was rebooted. The message says what was found and what to do."""
 
 
 class InputError(Exception):

@@ -17,15 +17,16 @@ from .errors import ApiError, InvalidParameter
 
 API_VERSION = "2014-05-26"
 
-ParamKind = Literal["string", "boolean", "integer", "enum", "repeat_list", "json_list"]
+ParamKind = Literal["string", "boolean", "integer", "enum", "repeat_list", "json_list", "tag_list"]
 
 
 @dataclass(frozen=True)
 class Param:
     """One request parameter.
 
-    ``repeat_list`` travels as ``Name.1``, ``Name.2``... ; ``json_list`` as one JSON array string.
-    For lists ``lo``/``hi`` bound the item count, for integers the value.
+    ``repeat_list`` travels as ``Name.1``, ``Name.2``... ; ``json_list`` as one JSON array string;
+    ``tag_list`` (typed: a list of ``{"Key": k, "Value": v}``, ``Value`` optional) as ``Name.N.Key`` and
+    ``Name.N.Value``. For lists ``lo``/``hi`` bound the item count, for integers the value.
     """
 
     name: str
@@ -134,6 +135,8 @@ _REBOOT_ERRORS: Mapping[str, int] = {
 }
 
 MAX_INSTANCES_PER_CALL = 100
+#: DescribeInstances filters on ``Tag.N`` for N = 1..20
+MAX_TAG_FILTERS = 20
 DESCRIBE_STATUS_PAGE_MAX = 50
 DESCRIBE_INSTANCES_PAGE_MAX = 100
 
@@ -208,11 +211,21 @@ OPERATIONS: Mapping[str, Operation] = {
                 Param("PageSize", "integer", lo=1, hi=DESCRIBE_INSTANCES_PAGE_MAX, default=10),
                 Param("MaxResults", "integer", lo=1, hi=DESCRIBE_INSTANCES_PAGE_MAX),
                 Param("NextToken", "string"),
+                # the filters an instanceSelector sends (each given one must match; tags without Value: any value)
+                Param("Tag", "tag_list", lo=1, hi=MAX_TAG_FILTERS),
+                Param("VpcId", "string"),
+                Param("VSwitchId", "string"),
+                Param("ZoneId", "string"),
+                Param("ResourceGroupId", "string"),
+                Param("InstanceName", "string"),
+                # checks the caller's permission only: a caller without it is listed no instance, not refused
+                Param("DryRun", "boolean", default=False),
             ),
-            errors={},
+            errors={"DryRunOperation": 400},
             retry_safe=True,
             ram_action="ecs:DescribeInstances",
             result_path=("Instances", "Instance"),
+            dry_run_passed="DryRunOperation",
         ),
     )
 }
@@ -254,6 +267,11 @@ def encode_params(op: Operation, values: Mapping[str, Any]) -> dict[str, str]:
             items = _as_list(op, p, value)
             for i, item in enumerate(items, start=1):
                 out[f"{name}.{i}"] = item
+        elif p.kind == "tag_list":
+            for i, (key, tag_value) in enumerate(_as_tags(op, p, value), start=1):
+                out[f"{name}.{i}.Key"] = key
+                if tag_value is not None:
+                    out[f"{name}.{i}.Value"] = tag_value
         elif p.kind == "json_list":
             out[name] = json.dumps(_as_list(op, p, value), separators=(",", ":"))
         elif p.kind == "boolean":
@@ -287,6 +305,10 @@ def decode_params(op: Operation, raw: Mapping[str, str]) -> dict[str, Any]:
             if items:
                 _check_range(op, p, len(items), items)
                 values[p.name] = items
+        elif p.kind == "tag_list":
+            tags = _collect_tags(op, p, raw)
+            if tags:
+                values[p.name] = tags
         elif p.name in raw:
             values[p.name] = _decode_scalar(op, p, raw[p.name])
         elif p.default is not None:
@@ -342,6 +364,39 @@ def _collect_repeat(op: Operation, p: Param, raw: Mapping[str, str]) -> list[str
     return [indexed[i] for i in sorted(indexed)]
 
 
+def _collect_tags(op: Operation, p: Param, raw: Mapping[str, str]) -> list[dict[str, str]]:
+    """``Tag.N.Key`` / ``Tag.N.Value`` -> ``[{"Key": k, "Value": v}, ...]`` in order of N (no ``Value`` when
+    none was sent). A value without its key, an empty key or an N out of range is refused."""
+    prefix = p.name + "."
+    found: dict[int, dict[str, str]] = {}
+    for key, value in raw.items():
+        if not key.startswith(prefix):
+            continue
+        number, _, part = key[len(prefix):].partition(".")
+        if not number.isdigit() or part not in ("Key", "Value") or not 1 <= int(number) <= (p.hi or int(number)):
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{key}\" is not valid.")
+        found.setdefault(int(number), {})[part] = value
+    for n, tag in found.items():
+        if not tag.get("Key"):
+            raise _bad(op, "InvalidParameter", f"The specified parameter \"{prefix}{n}.Key\" is not valid: "
+                       "a tag needs a non-empty key.")
+    return [found[i] for i in sorted(found)]
+
+
+def _as_tags(op: Operation, p: Param, value: Any) -> list[tuple[str, str | None]]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
+        raise _bad(op, "InvalidParameter", f"{p.name} must be a list of {{Key, Value}} objects")
+    tags: list[tuple[str, str | None]] = []
+    for item in value:
+        key = item.get("Key") if isinstance(item, Mapping) else None
+        if not isinstance(key, str) or not key:
+            raise _bad(op, "InvalidParameter", f"each {p.name} needs a non-empty Key")
+        tag_value = item.get("Value")
+        tags.append((key, None if tag_value is None else str(tag_value)))
+    _check_range(op, p, len(tags), tags)
+    return tags
+
+
 def _as_list(op: Operation, p: Param, value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise _bad(op, "InvalidParameter", f"{p.name} must be a list of strings")
@@ -364,7 +419,8 @@ def _check_required(op: Operation, wire: Mapping[str, str]) -> None:
     for p in op.params:
         if not p.required:
             continue
-        present = any(k.startswith(p.name + ".") for k in wire) if p.kind == "repeat_list" else p.name in wire
+        present = any(k.startswith(p.name + ".") for k in wire) if p.kind in ("repeat_list", "tag_list") \
+            else p.name in wire
         if not present:
             raise _bad(op, "MissingParameter", f"{op.action} needs {p.name}")
 

@@ -12,9 +12,10 @@ from typing import Any, Literal
 from .health import MAX_SECONDS
 from .model import BATCH_OPTIMIZATIONS, REBOOT_APIS
 from .operations import MAX_INSTANCES_PER_CALL
+from .selection import FILTER_LISTING_CAP, MAX_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS
 
-PropType = Literal["string", "boolean", "integer", "number", "string[]", "integer[]", "any{}", "enum", "results",
-                   "healthCheck"]
+PropType = Literal["string", "boolean", "integer", "number", "string[]", "integer[]", "any{}", "string{}", "enum",
+                   "results", "healthCheck", "instanceSelector"]
 
 PACKAGE = "ecsreboot"
 RESOURCE_TOKEN = "ecsreboot:index:RebootTrigger"
@@ -24,6 +25,7 @@ REBOOT_API_TOKEN = "ecsreboot:index:RebootApi"
 SIGNATURE_VERSION_TOKEN = "ecsreboot:index:SignatureVersion"
 RESULT_TOKEN = "ecsreboot:index:InstanceResult"
 HEALTH_CHECK_TOKEN = "ecsreboot:index:HealthCheck"
+INSTANCE_SELECTOR_TOKEN = "ecsreboot:index:InstanceSelector"
 
 #: The most instances one resource accepts; far beyond any fleet, it stops runaway lists early.
 MAX_INSTANCE_IDS = 100_000
@@ -54,13 +56,16 @@ class Prop:
     secret: bool = False
     #: environment variables read when the property is unset, first found wins
     env: tuple[str, ...] = ()
+    #: Check fills it from the provider's configuration when unset (``regionId`` from ``region``)
+    from_provider: bool = False
 
 
 INPUTS: tuple[Prop, ...] = (
-    Prop("instanceIds", "string[]", required=True,
-         description=f"The ECS instances to reboot (at least one, no duplicates). Any number is accepted; "
-                     f"they are sent at most {MAX_INSTANCES_PER_CALL} per API call."),
-    Prop("regionId", "string",
+    Prop("instanceIds", "string[]",
+         description=f"The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most "
+                     f"{MAX_INSTANCES_PER_CALL} per API call. Required (at least one) unless `instanceSelector` is "
+                     f"given; with both, the union is rebooted."),
+    Prop("regionId", "string", from_provider=True,
          description="The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`."),
     Prop("triggers", "any{}", default={},
          description="Arbitrary keys whose change reboots the instances: a reboot happens when any entry is "
@@ -105,6 +110,13 @@ INPUTS: tuple[Prop, ...] = (
                      "`failedInstanceIds`. Unset: no limit."),
     Prop("pauseBetweenWaves", "number", minimum=0, maximum=MAX_SECONDS,
          description="Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0."),
+    Prop("instanceSelector", "instanceSelector",
+         description="Select the instances by tags and filters instead of (or besides) listing them: resolved with "
+                     "DescribeInstances at every round, preview included (which says how many instances would be "
+                     "rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A "
+                     "selection that matches no instance, or more than `maxInstances`, fails the round before any "
+                     "reboot. A change of the selection's members alone reboots nothing; a failed instance that "
+                     "left the selection is dropped from `failedInstanceIds`, never rebooted."),
 )
 
 HEALTH_CHECK_FIELDS: tuple[Prop, ...] = (
@@ -126,6 +138,26 @@ HEALTH_CHECK_FIELDS: tuple[Prop, ...] = (
                      "round's deadline (customTimeouts)."),
     Prop("initialDelaySeconds", "number", default=0.0, minimum=0, maximum=MAX_SECONDS,
          description="Seconds to wait after the instance is `Running` again before its first probe."),
+)
+
+
+INSTANCE_SELECTOR_FIELDS: tuple[Prop, ...] = (
+    Prop("tags", "string{}",
+         description=f"Every tag must be present with this value; an empty value matches any value of the key. At "
+                     f"most {MAX_TAGS} tags (keys and values up to {MAX_TAG_LENGTH} characters). DescribeInstances "
+                     f"lists at most {FILTER_LISTING_CAP:,} instances for a tag filter."),
+    Prop("vpcId", "string", description="Only instances in this VPC (`vpc-...`)."),
+    Prop("vSwitchId", "string", description="Only instances in this vSwitch (`vsw-...`)."),
+    Prop("zoneId", "string", description="Only instances in this zone, e.g. `cn-hangzhou-h`."),
+    Prop("resourceGroupId", "string",
+         description=f"Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the "
+                     f"default group, and lists at most {FILTER_LISTING_CAP:,} instances for this filter)."),
+    Prop("instanceName", "string",
+         description=f"Only instances with this name; `*` is a wildcard (`web-*`). At most {MAX_NAME_LENGTH} "
+                     f"characters; `*` alone selects every instance of the region."),
+    Prop("maxInstances", "integer", minimum=1,
+         description="Blast-radius guard: a selection larger than this fails the round before any reboot "
+                     "(`instanceIds` listed besides the selector are not counted)."),
 )
 
 
@@ -157,6 +189,10 @@ OUTPUTS: tuple[Prop, ...] = (
     Prop("failedInstanceIds", "string[]", required=True,
          description="Instances of the current trigger generation not yet rebooted successfully; the next "
                      "`pulumi up` retries only these."),
+    Prop("selectedInstanceIds", "string[]", required=True,
+         description="The instances the last round was chosen from: `instanceIds` together with what "
+                     "`instanceSelector` matched (resolved only when a round runs; kept from the last round "
+                     "otherwise)."),
 )
 
 SIGNATURE_VERSIONS: tuple[str, ...] = ("v1", "v3")
@@ -210,10 +246,38 @@ def result_type_spec() -> dict[str, Any]:
     return _result_type()
 
 
-def health_check_type_spec() -> dict[str, Any]:
-    """The object type of ``healthCheck`` (its property specs come from the adapter's schema code)."""
-    return {"type": "object", "description": "How to probe an instance once it is Running again.",
-            "required": [p.name for p in HEALTH_CHECK_FIELDS if p.required]}
+@dataclass(frozen=True)
+class ObjectType:
+    """An input whose value is an object with fields of its own (``healthCheck``, ``instanceSelector``): its
+    type token and description, and its fields, declared as ``Prop`` like every other property."""
+
+    token: str
+    description: str
+    fields: tuple[Prop, ...]
+
+
+#: the object-typed inputs, by their Prop type: what schema generators need to declare them
+OBJECT_TYPES: dict[str, ObjectType] = {
+    "healthCheck": ObjectType(HEALTH_CHECK_TOKEN, "How to probe an instance once it is Running again.",
+                              HEALTH_CHECK_FIELDS),
+    "instanceSelector": ObjectType(
+        INSTANCE_SELECTOR_TOKEN, "Which instances to select, as DescribeInstances filters them: every given field "
+                                 "must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or "
+                                 "instanceName.", INSTANCE_SELECTOR_FIELDS),
+}
+
+
+def fields_of(prop: Prop) -> tuple[Prop, ...]:
+    """The fields of an object-typed property (a nested type in schema.json, a nested block for OpenTofu); ()
+    for any other."""
+    kind = OBJECT_TYPES.get(prop.type)
+    return kind.fields if kind is not None else ()
+
+
+def object_type_spec(prop_type: str) -> dict[str, Any]:
+    """The object type of an object-typed input (its property specs come from the adapter's schema code)."""
+    kind = OBJECT_TYPES[prop_type]
+    return {"type": "object", "description": kind.description, "required": [p.name for p in kind.fields if p.required]}
 
 
 def input_names() -> tuple[str, ...]:

@@ -127,6 +127,7 @@ class TriggerArgs:
     health_check: Field[dict[str, Any]] = field(default_factory=Field)
     max_failures: Field[int] = field(default_factory=Field)
     pause_between_waves: Field[float] = field(default_factory=Field)
+    instance_selector: Field[dict[str, Any]] = field(default_factory=Field)
     #: engine-internal keys (``__...``) and anything undeclared, passed through untouched
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -159,6 +160,7 @@ class TriggerState(TriggerArgs):
     results: Field[list[dict[str, Any]]] = field(default_factory=Field)
     request_ids: Field[list[str]] = field(default_factory=Field)
     failed_instance_ids: Field[list[str]] = field(default_factory=Field)
+    selected_instance_ids: Field[list[str]] = field(default_factory=Field)
 
     @classmethod
     def of(cls, args: TriggerArgs, **outputs: Field[Any]) -> TriggerState:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from .retry import RetryPolicy, TokenBucket
     from .rounds import RoundClient, run_round
+    from .selection import select_instances
     from .transport import HttpRequest, HttpResponse, HttpTransport, Transport
     from .waiter import PollSchedule, WaitResult, wait_until_running
 
@@ -50,6 +51,7 @@ _HOME = {
     "Rebooter": "reboot", "RecoverySettings": "reboot",
     "RetryPolicy": "retry", "TokenBucket": "retry",
     "RoundClient": "rounds", "run_round": "rounds",
+    "select_instances": "selection",
     "HttpRequest": "transport", "HttpResponse": "transport",
     "HttpTransport": "transport", "Transport": "transport",
     "PollSchedule": "waiter", "WaitResult": "waiter", "wait_until_running": "waiter",
@@ -101,6 +103,7 @@ __all__ = [
     "endpoint_url",
     "resolve_credentials",
     "run_round",
+    "select_instances",
     "verdict",
     "wait_until_healthy",
     "wait_until_running",

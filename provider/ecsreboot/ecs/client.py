@@ -12,10 +12,10 @@ import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.clock import Clock, SystemClock, rfc3339
@@ -52,6 +52,19 @@ _CANCEL_CHECK = 0.1
 #: ≤100 ids per describe fit one page of 100; more pages only if the server pages smaller
 _MAX_PAGES = MAX_INSTANCES_PER_CALL
 _DESCRIBE = OPERATIONS["DescribeInstances"]
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    """One page of a DescribeInstances listing: its records as the API sent them, each one's state (status,
+    StartTime, addresses), the ``TotalCount`` it reported (None if none), and the token of the next page
+    (``""`` on the last)."""
+
+    records: list[dict[str, Any]]
+    states: dict[str, InstanceState]
+    total: int | None
+    request_id: str
+    next_token: str
 
 
 class EcsClient:
@@ -212,6 +225,32 @@ class EcsClient:
         for part in _gather(futures, cancel):
             states.update(part)
         return states
+
+    def list_instances(
+        self,
+        region_id: str,
+        filters: Mapping[str, Any],
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[InstancePage]:
+        """The instances DescribeInstances lists for ``filters`` (its parameters: ``{"VpcId": ..., "Tag":
+        [...]}``), page by page: ``MaxResults`` 100, then the ``NextToken`` of the page before, until a page
+        brings none. Pages are asked for one at a time, each when the caller wants it, so a caller that has
+        seen enough stops the listing. Raises as ``call`` does."""
+        token = ""
+        while True:
+            reply = self.call(_DESCRIBE.action, {
+                "RegionId": region_id, **filters, "MaxResults": DESCRIBE_INSTANCES_PAGE_MAX,
+                **({"NextToken": token} if token else {}),
+            }, cancel=cancel, deadline=deadline)
+            records = _DESCRIBE.results(reply)
+            token = str(reply.get("NextToken") or "")
+            states = {str(r["InstanceId"]): _state_of(r) for r in records if r.get("InstanceId")}
+            yield InstancePage(records, states, _as_int(reply.get("TotalCount")), str(reply.get("RequestId", "")),
+                               token)
+            if not token:
+                return
 
     def _describe_pool(self) -> ThreadPoolExecutor:
         with self._lock:

@@ -12,7 +12,9 @@ The loop probes every instance every ``interval`` seconds (from the start of one
 from its ``ready_at + initial_delay``, with at most ``concurrency`` probes -- so sockets -- open at
 once, all bounded by the round's ``deadline`` (``clock.monotonic()`` seconds) and ``cancel``; on
 either it returns within about ``_SLICE`` seconds. Outcomes never quote the URL: they say what the
-probe saw (``HTTP 503``, ``connection refused``, ``timed out after 5s``).
+probe saw (``HTTP 503``, ``connection refused``, ``timed out after 5s``). A probe that the deadline left
+less than its time limit, and that then timed out, is no verdict: an instance failed at the deadline
+carries its last outcome from a probe that had its whole time.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class ProbeOutcome:
 
     ok: bool
     detail: str
+    #: the probe gave up at its time limit (no answer in time)
+    timed_out: bool = False
 
 
 #: ``prober(url, timeout_seconds, cancel) -> ProbeOutcome``
@@ -89,7 +93,7 @@ class SocketProber:
         try:
             return self._probe(url, deadline, cancel)
         except _TimedOut:
-            return ProbeOutcome(False, f"timed out after {timeout:g}s")
+            return ProbeOutcome(False, f"timed out after {timeout:g}s", timed_out=True)
         except _Cancelled:
             return ProbeOutcome(False, "cancelled")
         except _BadReply as exc:
@@ -241,7 +245,8 @@ def wait_until_healthy(
     state = {i: _Instance(u) for i, u in urls.items()}
     due = [(ready_at.get(i, clock.monotonic()) + check.initial_delay, i) for i in state]
     heapq.heapify(due)
-    running: dict[Future[ProbeOutcome], tuple[str, float]] = {}
+    #: each probe in flight: its instance, when it started, and whether the deadline cut its time limit short
+    running: dict[Future[ProbeOutcome], tuple[str, float, bool]] = {}
     pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="ecsreboot-probe")
     try:
         while due or running:
@@ -255,17 +260,18 @@ def wait_until_healthy(
             while due and due[0][0] <= now and len(running) < concurrency:
                 _, iid = heapq.heappop(due)
                 timeout = min(check.timeout, deadline - now)
-                running[pool.submit(prober, state[iid].url, timeout, cancel)] = (iid, now)
+                running[pool.submit(prober, state[iid].url, timeout, cancel)] = (iid, now, timeout < check.timeout)
             if running:
                 room = due and len(running) < concurrency
                 slice_ = min(_SLICE, max(0.0, due[0][0] - now)) if room else _SLICE
                 done, _ = wait_futures(list(running), timeout=slice_, return_when=FIRST_COMPLETED)
                 for future in done:
-                    iid, started = running.pop(future)
+                    iid, started, cut_short = running.pop(future)
                     outcome = future.result()
-                    if outcome.detail == "cancelled" and cancel.is_set():
-                        # not a verdict on the instance: it stays owed a probe, so the cancelled round
-                        # still fails it below instead of leaving it neither healthy nor failed
+                    if (outcome.detail == "cancelled" and cancel.is_set()) or (outcome.timed_out and cut_short):
+                        # not a verdict on the instance (the round was cancelled, or its deadline left the
+                        # probe less than its time limit): it stays owed a probe, so the round still fails it
+                        # below, with its last real outcome, instead of leaving it neither healthy nor failed
                         heapq.heappush(due, (started, iid))
                         continue
                     result.probes += 1
@@ -279,7 +285,7 @@ def wait_until_healthy(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     why = "the round was cancelled" if result.cancelled else "not healthy before the round's timeout"
-    for iid in [i for i, _ in running.values()] + [i for _, i in due]:
+    for iid in [i for i, _, _ in running.values()] + [i for _, i in due]:
         last = state[iid].last
         result.failed[iid] = f"{why}; last probe: {last}" if last else f"{why}; no probe answered yet"
     return result

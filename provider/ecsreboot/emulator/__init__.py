@@ -9,17 +9,20 @@ Layers (imports ``ecsreboot.core`` and the standard library only):
 from .app import DEFAULT_ACCESS_KEYS, ThreadedEmulator
 from .backend import DEFAULT_DURATIONS, Ecs
 from .faults import Fault, FaultPlan
-from .records import InstanceView, Page, RebootResult
+from .records import Attributes, Group, InstanceFilter, InstanceView, Page, RebootResult
 from .service import EmulatorService, Outcome
 from .wire import Verifier, WireRequest, parse_request
 
 __all__ = [
     "DEFAULT_ACCESS_KEYS",
     "DEFAULT_DURATIONS",
+    "Attributes",
     "Ecs",
     "EmulatorService",
     "Fault",
     "FaultPlan",
+    "Group",
+    "InstanceFilter",
     "InstanceView",
     "Outcome",
     "Page",

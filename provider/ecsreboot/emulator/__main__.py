@@ -2,20 +2,30 @@
 
 Prints ``ECS emulator listening on http://HOST:PORT`` once ready (flushed), then the ids of the
 instances it created on one line, and serves until SIGINT or SIGTERM; exits 0.
+
+The fleet it starts with: ``--instances`` instances with the attributes of ``--tag``, ``--vpc-id``,
+``--vswitch-id``, ``--zone-id``, ``--resource-group-id`` and ``--instance-name`` (defaults where not
+given), then each group of ``--fleet`` (a JSON file, or JSON text): a list of objects shaped as the admin
+API's ``POST /_emulator/instances`` body, e.g.
+``[{"count": 250, "tags": {"app": "web"}, "vpcId": "vpc-x", "instanceName": "web-{n}"}]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from ecsreboot.core.operations import OPERATIONS
 
+from .admin import attributes_of, group_of
 from .app import ThreadedEmulator
+from .records import Group
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stale-window", type=float, default=0.0, metavar="S",
                    help="after a reboot call, describes show the old Running and StartTime for S seconds "
                         "(as the real API does for a moment; default 0)")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                   help="a tag of each of the --instances (repeatable)")
+    p.add_argument("--vpc-id", help="the VPC of the --instances (default vpc-<region>-emulated)")
+    p.add_argument("--vswitch-id", help="their vSwitch (default vsw-<region>-h-emulated)")
+    p.add_argument("--zone-id", help="their zone (default <region>-h)")
+    p.add_argument("--resource-group-id", help="their resource group (default rg-emulated-default)")
+    p.add_argument("--instance-name", help="their name; {n} is each one's position, from 1 (web-{n})")
+    p.add_argument("--fleet", action="append", default=[], metavar="JSON",
+                   help="more instances: a JSON file or JSON text, a list of {count | instanceIds, region?, "
+                        "status?, tags?, vpcId?, vSwitchId?, zoneId?, resourceGroupId?, instanceName?} "
+                        "(repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of instance ids and random faults")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per API request on stderr")
@@ -63,14 +84,57 @@ def main(argv: list[str] | None = None) -> int:
         restore()
 
 
+def fleet_of(args: argparse.Namespace) -> tuple[int, list[Group]]:
+    """(plain instances, groups) the flags describe: the ``--instances`` are a group of their own when an
+    attribute flag is given (else plain, with default attributes), then each ``--fleet``. ValueError says
+    what is wrong with a flag."""
+    groups: list[Group] = []
+    tags: dict[str, str] = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--tag {item!r}: give KEY=VALUE")
+        tags[key] = value
+    flags = {"tags": tags or None, "vpcId": args.vpc_id, "vSwitchId": args.vswitch_id, "zoneId": args.zone_id,
+             "resourceGroupId": args.resource_group_id, "instanceName": args.instance_name}
+    plain = args.instances
+    if any(v is not None for v in flags.values()) and args.instances:
+        groups.append(Group(args.instances, args.region, "Running", attributes_of(flags)))
+        plain = 0
+    for text in args.fleet:
+        groups.extend(_fleet_groups(text))
+    return plain, groups
+
+
+def _fleet_groups(text: str) -> list[Group]:
+    source = text if text.lstrip()[:1] in ("[", "{") else None
+    if source is None:
+        try:
+            source = Path(text).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"--fleet {text}: cannot read it ({exc.strerror})") from None
+    try:
+        data = json.loads(source)
+    except ValueError as exc:
+        raise ValueError(f"--fleet: not JSON ({exc})") from None
+    entries = data if isinstance(data, list) else [data]
+    if not all(isinstance(e, dict) for e in entries):
+        raise ValueError("--fleet: give a JSON object or a list of them")
+    try:
+        return [group_of(e) for e in entries]
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--fleet: {exc}") from None
+
+
 def _serve(args: argparse.Namespace, keys: dict[str, str], sts: list[tuple[str, str, str]],
            stop: threading.Event) -> int:
     try:
+        plain, fleet = fleet_of(args)
         emulator = ThreadedEmulator(
-            args.host, args.port, args.instances, args.region, keys, sts,
+            args.host, args.port, plain, args.region, keys, sts,
             durations={"Stopping": args.stopping_seconds, "Starting": args.starting_seconds},
             latency=args.latency, seed=args.seed, allow_remote=args.allow_remote,
-            on_request=_print_request if args.verbose else None, stale_window=args.stale_window,
+            on_request=_print_request if args.verbose else None, stale_window=args.stale_window, fleet=fleet,
         )
         emulator.start()
     except ValueError as exc:

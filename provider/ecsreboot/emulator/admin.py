@@ -5,10 +5,17 @@ method      path                      body -> answer
 ==========  ========================  ==================================================================
 GET         /_emulator/instances      ``?region=R`` optional -> ``{"instances": [{instanceId, region,
                                       status, locks, expired, reboots, startTime, privateIpAddress,
-                                      publicIpAddress, eipAddress, stuckIn, denied}]}`` (the truth,
+                                      publicIpAddress, eipAddress, stuckIn, denied, tags, vpcId,
+                                      vSwitchId, zoneId, resourceGroupId, instanceName}]}`` (the truth,
                                       never the stale view)
-POST        /_emulator/instances      ``{count | instanceIds, region?, status?}`` -> ``{"instanceIds":
-                                      [...]}``; ``instanceIds`` (``["i-web1", ...]``) names them
+POST        /_emulator/instances      ``{count | instanceIds, region?, status?, tags?, vpcId?, vSwitchId?,
+                                      zoneId?, resourceGroupId?, instanceName?}`` -> ``{"instanceIds":
+                                      [...]}``; ``instanceIds`` (``["i-web1", ...]``) names them; the
+                                      attributes (what DescribeInstances filters on) apply to each,
+                                      ``{n}`` in ``instanceName`` being its position (from 1)
+POST        /_emulator/attributes     ``{instanceId | instanceIds, tags?, vpcId?, vSwitchId?, zoneId?,
+                                      resourceGroupId?, instanceName?}`` -> ``{"instances": [...]}``;
+                                      ``tags`` replaces the instance's whole tag map
 POST        /_emulator/status         ``{instanceId, status?, lock?, expired?, startTime?, stuckIn?,
                                       denied?}`` -> ``{"instance": {...}}``; ``lock`` is a LockReason
                                       (``"security"``) or null to clear all locks; ``startTime``
@@ -31,11 +38,14 @@ GET         /_emulator/requests       -> ``{"requests": [{time, at, requestId, a
 GET         /_emulator/reboots        -> ``{"<instance id>": <real reboots>, ...}``
 POST        /_emulator/reset          -> ``{"ok": true}``: initial instances, no faults, empty log
 GET/POST    /_emulator/config         ``{latency?, durations?: {"Stopping": s, "Starting": s},
-                                      staleWindow?, maxPageSize?}`` -> ``{"latency": s, "durations":
-                                      {...}, "staleWindow": s, "maxPageSize": n}``; ``staleWindow``:
-                                      after a reboot call, describes show the old Running and StartTime
-                                      this many seconds; ``maxPageSize``: describes answer at most this
-                                      many records a page, whatever was asked (null: as asked)
+                                      staleWindow?, maxPageSize?, describeDenied?}`` -> ``{"latency": s,
+                                      "durations": {...}, "staleWindow": s, "maxPageSize": n,
+                                      "describeDenied": b}``; ``staleWindow``: after a reboot call,
+                                      describes show the old Running and StartTime this many seconds;
+                                      ``maxPageSize``: describes answer at most this many records a page,
+                                      whatever was asked (null: as asked); ``describeDenied``: as for a
+                                      caller whose RAM policy does not allow ecs:DescribeInstances --
+                                      describes list no instance, a DryRun of one is refused
 ==========  ========================  ==================================================================
 
 Bad input answers 400, an unknown instance 404, each with ``{"error": "<reason>"}``.
@@ -50,6 +60,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .faults import Fault
+from .records import Attributes, Group
 from .service import EmulatorService
 
 PREFIX = "/_emulator"
@@ -83,13 +94,59 @@ def _list_instances(service: EmulatorService, _: Json, query: dict[str, list[str
     return {"instances": [v.to_dict() for v in service.backend.instances(region)]}
 
 
-def _add_instances(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+#: the JSON names of ``Attributes`` (camelCase, as DescribeInstances' filters are spelled)
+_ATTRIBUTE_FIELDS = {"tags": "tags", "vpcId": "vpc_id", "vSwitchId": "v_switch_id", "zoneId": "zone_id",
+                     "resourceGroupId": "resource_group_id", "instanceName": "instance_name"}
+
+
+def attributes_of(body: Json) -> Attributes:
+    """The ``Attributes`` named in a JSON object (other keys ignored); ValueError for a bad one."""
+    given: dict[str, Any] = {}
+    for name, attribute in _ATTRIBUTE_FIELDS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if name == "tags":
+            if not (isinstance(value, dict) and all(isinstance(k, str) and k and isinstance(v, str)
+                                                    for k, v in value.items())):
+                raise ValueError("tags must be an object of non-empty keys to string values")
+        elif not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string")
+        given[attribute] = value
+    return Attributes(**given)
+
+
+def group_of(body: Json) -> Group:
+    """A ``Group`` from ``{count | instanceIds, region?, status?, tags?, vpcId?, ...}`` (the admin API's POST
+    /_emulator/instances, and each entry of ``ecsreboot emulator --fleet``); ValueError for a bad one."""
+    known = {"count", "instanceIds", "region", "status", *_ATTRIBUTE_FIELDS}
+    unknown = set(body) - known
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
     named = body.get("instanceIds")
     if named is not None and not (isinstance(named, list) and all(isinstance(i, str) for i in named)):
         raise ValueError("instanceIds must be a list of instance ids")
-    count: int | list[str] = named if named is not None else int(body.get("count", 1))
-    ids = service.backend.add_instances(count, body.get("region") or service.region, body.get("status") or "Running")
-    return {"instanceIds": ids}
+    count: int | tuple[str, ...] = tuple(named) if named is not None else int(body.get("count", 1))
+    return Group(count, body.get("region") or None, body.get("status") or "Running", attributes_of(body))
+
+
+def _add_instances(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    return {"instanceIds": service.backend.add_group(group_of(body), service.region)}
+
+
+def _set_attributes(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
+    ids = body.get("instanceIds", [body.get("instanceId")])
+    if not (isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids)):
+        raise ValueError("instanceId (or instanceIds, a list) is required")
+    unknown = set(body) - {"instanceId", "instanceIds", *_ATTRIBUTE_FIELDS}
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(_ATTRIBUTE_FIELDS)}")
+    attributes = attributes_of(body)
+    for iid in ids:
+        service.backend.instance(iid)  # 404 before changing anything
+    for iid in ids:
+        service.backend.set_attributes(iid, attributes)
+    return {"instances": [service.backend.instance(iid).to_dict() for iid in ids]}
 
 
 def _set_status(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Json:
@@ -180,8 +237,13 @@ def _config(service: EmulatorService, body: Json, _: dict[str, list[str]]) -> Js
     if "maxPageSize" in body:
         size = body["maxPageSize"]
         service.backend.set_max_page_size(None if size is None else int(size))
+    if "describeDenied" in body:
+        if not isinstance(body["describeDenied"], bool):
+            raise ValueError("describeDenied must be true or false")
+        service.backend.set_describe_denied(body["describeDenied"])
     return {"latency": service.latency, "durations": service.backend.durations(),
-            "staleWindow": service.backend.stale_window(), "maxPageSize": service.backend.max_page_size()}
+            "staleWindow": service.backend.stale_window(), "maxPageSize": service.backend.max_page_size(),
+            "describeDenied": service.backend.describe_denied()}
 
 
 def _moment(value: Any) -> _dt.datetime:
@@ -199,6 +261,7 @@ _ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "instances"): _add_instances,
     ("POST", "status"): _set_status,
     ("POST", "addresses"): _set_addresses,
+    ("POST", "attributes"): _set_attributes,
     ("POST", "faults"): _add_fault,
     ("GET", "faults"): _list_faults,
     ("DELETE", "faults"): _clear_faults,

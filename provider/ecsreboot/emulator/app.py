@@ -31,6 +31,7 @@ from ecsreboot.core.errors import api_error
 from .admin import PREFIX, handle_admin
 from .backend import Ecs
 from .faults import FaultPlan
+from .records import Attributes, Group
 from .service import EmulatorService, Outcome
 from .wire import Verifier, error_body, new_request_id, parse_request
 
@@ -154,6 +155,7 @@ class ThreadedEmulator:
     triples that must carry their token. ``durations`` sets transitional status lengths in seconds
     (``{"Stopping": 2.0, "Starting": 3.0}`` by default); ``latency`` delays every API answer;
     ``stale_window``: after a reboot call, describes show the old Running and StartTime this long.
+    ``fleet``: more initial instances, in groups with tags, VPC, vSwitch, zone, resource group and name.
     ``clock`` drives both the status machine and the signature time window, so a ``FakeClock`` used
     with real SDKs needs a wall time near now (``FakeClock(wall=datetime.now(UTC))``).
     Only loopback addresses are accepted unless ``allow_remote``: the emulator has no real security.
@@ -175,6 +177,7 @@ class ThreadedEmulator:
         allow_remote: bool = False,
         on_request: Callable[[dict[str, Any]], None] | None = None,
         stale_window: float = 0.0,
+        fleet: Sequence[Group] = (),
     ) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"refusing to listen on {host}: the emulator is for loopback use (allow_remote=True)")
@@ -186,7 +189,7 @@ class ThreadedEmulator:
         self.backend.set_stale_window(stale_window)
         self.service = EmulatorService(
             self.backend, self.verifier, self.faults, self.clock,
-            instances=instances, region=region, latency=latency, on_request=on_request,
+            instances=instances, region=region, latency=latency, on_request=on_request, fleet=fleet,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -245,10 +248,21 @@ class ThreadedEmulator:
         return self.backend.instance_ids(region or self.service.region)
 
     def add_instances(
-        self, count: int | Sequence[str], region: str | None = None, status: str = "Running"
+        self, count: int | Sequence[str], region: str | None = None, status: str = "Running",
+        attributes: Attributes | None = None,
     ) -> list[str]:
-        """``count`` new instances, or instances with the ids listed (see ``Ecs.add_instances``)."""
-        return self.backend.add_instances(count, region or self.service.region, status)
+        """``count`` new instances, or instances with the ids listed (see ``Ecs.add_instances``), with
+        ``attributes`` (tags, VPC, ...) if given."""
+        return self.backend.add_instances(count, region or self.service.region, status, attributes)
+
+    def set_attributes(self, instance_id: str, attributes: Attributes) -> None:
+        """Change what DescribeInstances filters on: tags (the whole map), VPC, vSwitch, zone, group, name."""
+        self.backend.set_attributes(instance_id, attributes)
+
+    def set_describe_denied(self, denied: bool = True) -> None:
+        """Describes list no instance and a DryRun of one is refused, as for a caller whose RAM policy lacks
+        ecs:DescribeInstances."""
+        self.backend.set_describe_denied(denied)
 
     def set_addresses(self, instance_id: str, *, private_ip: str | None = None, public_ip: str | None = None,
                       eip: str | None = None) -> None:

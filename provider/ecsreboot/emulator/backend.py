@@ -16,7 +16,12 @@ gives that old view on demand (the service's ``stale`` fault answers describes w
 Knobs for scripted scenarios, each on the admin API too: instances with chosen ids
 (``add_instances(["i-a", "i-b"])``), an instance stuck in a transitional status (``set_stuck``: a
 reboot that never completes), an instance the caller's RAM policy does not cover (``deny``: its
-reboots answer ``Forbidden.RAM``), and describes paged smaller than asked (``set_max_page_size``).
+reboots answer ``Forbidden.RAM``), describes paged smaller than asked (``set_max_page_size``), and a caller
+whose RAM policy does not allow DescribeInstances (``set_describe_denied``: describes list no instance, as
+the service answers such a caller, and only a DryRun says why).
+
+Each instance also has tags, a VPC, a vSwitch, a zone, a resource group and a name (``Attributes``; set at
+creation or with ``set_attributes``), which DescribeInstances filters on (``InstanceFilter``).
 
 Errors are raised as core ``ApiError`` subclasses carrying the documented code and HTTP status of the
 action; the caller (the responses layer) adds the RequestId. Every public method takes the one lock,
@@ -36,13 +41,27 @@ from dataclasses import dataclass, field
 from ecsreboot.core.clock import Clock, SystemClock
 from ecsreboot.core.model import BatchOptimization
 from ecsreboot.core.operations import OPERATIONS
+from ecsreboot.core.selection import wildcard_match
 from ecsreboot.core.status import InstanceStatus
 
-from .records import MESSAGES, InstanceView, Page, RebootResult, decode_token, encode_token, error
+from .records import (
+    MESSAGES,
+    Attributes,
+    Group,
+    InstanceFilter,
+    InstanceView,
+    Page,
+    RebootResult,
+    decode_token,
+    encode_token,
+    error,
+)
 
 Status = InstanceStatus
 DEFAULT_DURATIONS: Mapping[str, float] = {"Pending": 1.0, "Stopping": 2.0, "Starting": 3.0}
 DEFAULT_REGION = "cn-hangzhou"
+#: the resource group of an instance created without one (the account's default group)
+DEFAULT_RESOURCE_GROUP = "rg-emulated-default"
 #: where each transitional status goes once its duration has elapsed
 _NEXT: Mapping[Status, Status] = {
     Status.PENDING: Status.RUNNING,
@@ -77,6 +96,35 @@ class _Instance:
     private_ip: str = ""
     public_ip: str = ""
     eip: str = ""
+    #: what DescribeInstances filters on (defaults: see ``Ecs.add_instances``)
+    tags: dict[str, str] = field(default_factory=dict)
+    vpc_id: str = ""
+    v_switch_id: str = ""
+    zone_id: str = ""
+    resource_group_id: str = DEFAULT_RESOURCE_GROUP
+    name: str = ""
+
+    def apply(self, attributes: Attributes, n: int = 1) -> None:
+        """Set the given attributes (``{n}`` in a name becomes ``n``)."""
+        if attributes.tags is not None:
+            self.tags = dict(attributes.tags)
+        for name in ("vpc_id", "v_switch_id", "zone_id", "resource_group_id"):
+            value = getattr(attributes, name)
+            if value is not None:
+                setattr(self, name, value)
+        if attributes.instance_name is not None:
+            self.name = attributes.instance_name.replace("{n}", str(n))
+
+    def matches(self, f: InstanceFilter) -> bool:
+        """Whether every filter of ``f`` holds (a tag without a value: any value of the key)."""
+        for key, value in f.tags:
+            if key not in self.tags or (value and self.tags[key] != value):
+                return False
+        for name in ("vpc_id", "v_switch_id", "zone_id", "resource_group_id"):
+            wanted = getattr(f, name)
+            if wanted and getattr(self, name) != wanted:
+                return False
+        return not f.instance_name or wildcard_match(f.instance_name, self.name)
 
 
 class Ecs:
@@ -95,6 +143,7 @@ class Ecs:
         self._by_id: dict[str, _Instance] = {}  # insertion order is the listing order
         self._stale_window = 0.0
         self._max_page_size: int | None = None
+        self._describe_denied = False
 
     # --- admin ---------------------------------------------------------------------------------
 
@@ -134,6 +183,17 @@ class Ecs:
         with self._lock:
             return self._max_page_size
 
+    def set_describe_denied(self, denied: bool) -> None:
+        """As for a caller whose RAM policy does not allow ``ecs:DescribeInstances``: describes list no instance
+        (the service answers such a caller with an empty list, not a refusal) and only a DryRun of one is
+        refused, with ``Forbidden.RAM``."""
+        with self._lock:
+            self._describe_denied = bool(denied)
+
+    def describe_denied(self) -> bool:
+        with self._lock:
+            return self._describe_denied
+
     def set_start_time(self, instance_id: str, moment: _dt.datetime) -> None:
         """Set an instance's StartTime (its last start), e.g. to "a minute ago" for a freshly started one."""
         if moment.tzinfo is None:
@@ -142,10 +202,15 @@ class Ecs:
             self._get(instance_id).started = moment.astimezone(_dt.UTC)
 
     def add_instances(
-        self, count: int | Sequence[str], region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING
+        self, count: int | Sequence[str], region: str = DEFAULT_REGION, status: Status | str = Status.RUNNING,
+        attributes: Attributes | None = None,
     ) -> list[str]:
         """Create ``count`` instances, ids ``i-`` + 20 lowercase alnum, deterministic from the seed; or, when
-        ``count`` is a list of ids, instances with those ids (each new, and ``i-`` followed by something)."""
+        ``count`` is a list of ids, instances with those ids (each new, and ``i-`` followed by something).
+
+        Unless ``attributes`` say otherwise, an instance has no tags, sits in VPC ``vpc-<region>-emulated``,
+        vSwitch ``vsw-<region>-h-emulated`` and zone ``<region>-h``, belongs to ``rg-emulated-default``, and is
+        named ``emulated-`` + the first 8 characters after ``i-``."""
         with self._lock:
             if isinstance(count, int):
                 if count < 0:
@@ -161,16 +226,31 @@ class Ecs:
                     seen.add(iid)
                 names = chosen
             now, wall = self._clock.monotonic(), self._clock.utcnow()
-            ids = []
+            ids: list[str] = []
             for iid in names:
                 # started 1 to 30 days ago, created up to a year before that
                 started = wall - _dt.timedelta(seconds=self._ages.uniform(86_400, 30 * 86_400))
                 created = started - _dt.timedelta(seconds=self._ages.uniform(0, 365 * 86_400))
                 order = len(self._by_id)
-                self._by_id[iid] = _Instance(iid, region, Status(status), now, created, started,
-                                             order=order, private_ip=_private_ip(order))
+                inst = _Instance(iid, region, Status(status), now, created, started, order=order,
+                                 private_ip=_private_ip(order), vpc_id=f"vpc-{region}-emulated",
+                                 v_switch_id=f"vsw-{region}-h-emulated", zone_id=f"{region}-h",
+                                 name=f"emulated-{iid[2:10]}")
+                if attributes is not None:
+                    inst.apply(attributes, len(ids) + 1)
+                self._by_id[iid] = inst
                 ids.append(iid)
             return ids
+
+    def add_group(self, group: Group, region: str = DEFAULT_REGION) -> list[str]:
+        """Create a ``Group`` of instances (in ``region`` unless the group names its own)."""
+        count = group.count if isinstance(group.count, int) else list(group.count)
+        return self.add_instances(count, group.region or region, group.status, group.attributes)
+
+    def set_attributes(self, instance_id: str, attributes: Attributes) -> None:
+        """Change an instance's tags (the whole map), VPC, vSwitch, zone, resource group or name."""
+        with self._lock:
+            self._get(instance_id).apply(attributes)
 
     def set_status(self, instance_id: str, status: Status | str) -> None:
         """Force a status; a transitional one then advances from now as usual."""
@@ -239,6 +319,7 @@ class Ecs:
             self._ages = random.Random(f"start-times-{self._seed}")
             self._stale_window = 0.0
             self._max_page_size = None
+            self._describe_denied = False
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -327,11 +408,22 @@ class Ecs:
         page_size: int = 10,
         max_results: int | None = None,
         next_token: str | None = None,
+        filters: InstanceFilter | None = None,
     ) -> Page:
-        """Full records. Paged by PageNumber/PageSize, or by MaxResults + NextToken when either is given."""
+        """Full records. Paged by PageNumber/PageSize, or by MaxResults + NextToken when either is given;
+        ``filters`` narrow the listing as the API's Tag.N, VpcId, VSwitchId, ZoneId, ResourceGroupId and
+        InstanceName do (all of them must match)."""
         size, page_size = self._capped(max_results or page_size), self._capped(page_size)
         offset = decode_token(next_token) if next_token else (page_number - 1) * page_size
-        return self._page(self._select(region, ids, status), offset, size)
+        return self._page(self._select(region, ids, status, filters), offset, size)
+
+    def describe_dry_run(self) -> None:
+        """DescribeInstances with DryRun: always an error answer -- ``DryRunOperation`` when the caller may list
+        instances, ``Forbidden.RAM`` when not (``set_describe_denied``)."""
+        action = "DescribeInstances"
+        with self._lock:
+            denied = self._describe_denied
+        raise error(action, "Forbidden.RAM" if denied else _DRY_RUN_PASSED[action])
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -412,19 +504,27 @@ class Ecs:
             inst.expired, inst.reboots, inst.created, inst.since, started,
             inst.private_ip, inst.public_ip, inst.eip,
             stuck=inst.stuck.value if inst.stuck else "", denied=inst.denied,
+            tags=tuple(inst.tags.items()), vpc_id=inst.vpc_id, v_switch_id=inst.v_switch_id, zone_id=inst.zone_id,
+            resource_group_id=inst.resource_group_id, instance_name=inst.name,
         )
 
-    def _select(self, region: str, ids: Sequence[str] | None, status: str | None) -> list[InstanceView]:
+    def _select(self, region: str, ids: Sequence[str] | None, status: str | None,
+                filters: InstanceFilter | None = None) -> list[InstanceView]:
+        if self.describe_denied():
+            return []  # what the service lists to a caller its RAM policy does not allow to list instances
         if ids is None:
             with self._lock:
                 now = self._clock.monotonic()
-                views = [self._view(i, now, observed=True) for i in self._by_id.values() if i.region == region]
+                # the filters read plain attributes: applied before the (costlier) views are made
+                views = [self._view(i, now, observed=True) for i in self._by_id.values()
+                         if i.region == region and (filters is None or i.matches(filters))]
         else:
             # Look the ids up rather than scan the region: a poll of 100 ids then costs O(100), not
             # O(fleet) -- with 10,000 instances the scan made every describe ~20 ms of CPU.
             with self._lock:
                 now = self._clock.monotonic()
-                found = {i: inst for i in ids if (inst := self._find(i, region)) is not None}
+                found = {i: inst for i in ids if (inst := self._find(i, region)) is not None
+                         and (filters is None or inst.matches(filters))}
                 views = [self._view(inst, now, observed=True)
                          for inst in sorted(found.values(), key=lambda inst: inst.order)]
         return [v for v in views if status in (None, v.status)]

@@ -7,7 +7,7 @@ import binascii
 import datetime as _dt
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ecsreboot.core.errors import ApiError, api_error
 from ecsreboot.core.operations import http_status_of
@@ -34,6 +34,44 @@ def to_the_minute(moment: _dt.datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Attributes:
+    """Where an instance sits and what it is called: what DescribeInstances filters on. ``None`` leaves a
+    field as it is (on a new instance: its default); ``tags`` replaces the whole map. ``instance_name`` may
+    hold ``{n}``, the instance's position among those created together (from 1): ``web-{n}``."""
+
+    tags: Mapping[str, str] | None = None
+    vpc_id: str | None = None
+    v_switch_id: str | None = None
+    zone_id: str | None = None
+    resource_group_id: str | None = None
+    instance_name: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """DescribeInstances' filters, each given one must match. ``tags``: (key, value) pairs, value None or
+    ``""`` for any value of the key; ``instance_name`` takes ``*`` as a wildcard."""
+
+    tags: tuple[tuple[str, str | None], ...] = ()
+    vpc_id: str | None = None
+    v_switch_id: str | None = None
+    zone_id: str | None = None
+    resource_group_id: str | None = None
+    instance_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Instances to create together (the emulator's seed): ``count`` of them, or these ids, with
+    ``attributes``; ``region`` None for the emulator's own."""
+
+    count: int | tuple[str, ...]
+    region: str | None = None
+    status: str = "Running"
+    attributes: Attributes = field(default_factory=Attributes)
+
+
+@dataclass(frozen=True)
 class InstanceView:
     """A read-only snapshot of one instance, status already advanced to now."""
 
@@ -54,6 +92,12 @@ class InstanceView:
     stuck: str = ""
     #: reboots answer Forbidden.RAM (``Ecs.deny``)
     denied: bool = False
+    tags: tuple[tuple[str, str], ...] = ()
+    vpc_id: str = ""
+    v_switch_id: str = ""
+    zone_id: str = ""
+    resource_group_id: str = ""
+    instance_name: str = ""
 
     @property
     def start_time(self) -> str:
@@ -75,6 +119,12 @@ class InstanceView:
             "eipAddress": self.eip,
             "stuckIn": self.stuck or None,
             "denied": self.denied,
+            "tags": dict(self.tags),
+            "vpcId": self.vpc_id,
+            "vSwitchId": self.v_switch_id,
+            "zoneId": self.zone_id,
+            "resourceGroupId": self.resource_group_id,
+            "instanceName": self.instance_name,
         }
 
 

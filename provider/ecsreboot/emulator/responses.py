@@ -16,7 +16,7 @@ from ecsreboot.core.errors import ApiError, api_error
 from ecsreboot.core.operations import OPERATIONS, decode_params
 
 from .backend import Ecs
-from .records import InstanceView, Page, to_the_minute
+from .records import InstanceFilter, InstanceView, Page, to_the_minute
 
 Body = dict[str, Any]
 Handler = Callable[[Ecs, Mapping[str, str]], Body]
@@ -56,9 +56,17 @@ def describe_instance_status(backend: Ecs, params: Mapping[str, str]) -> Body:
 def describe_instances(backend: Ecs, params: Mapping[str, str]) -> Body:
     op = OPERATIONS["DescribeInstances"]
     v = decode_params(op, params)
+    if v["DryRun"]:
+        backend.describe_dry_run()  # always an answer of its own: passed, or refused
+    filters = InstanceFilter(
+        tags=tuple((t["Key"], t.get("Value")) for t in v.get("Tag", ())), vpc_id=v.get("VpcId"),
+        v_switch_id=v.get("VSwitchId"), zone_id=v.get("ZoneId"), resource_group_id=v.get("ResourceGroupId"),
+        instance_name=v.get("InstanceName"),
+    )
     page = backend.describe_instances(
         v["RegionId"], v.get("InstanceIds"), status=v.get("Status"), page_number=v["PageNumber"],
         page_size=v["PageSize"], max_results=v.get("MaxResults"), next_token=v.get("NextToken") or None,
+        filters=filters,
     )
     return {**op.listing([instance_record(i) for i in page.items]), **_paging(page), "NextToken": page.next_token}
 
@@ -90,10 +98,12 @@ def instance_record(view: InstanceView) -> Body:
     created = to_the_minute(view.created)
     return {
         "InstanceId": view.instance_id,
-        "InstanceName": f"emulated-{view.instance_id[2:10]}",
+        "InstanceName": view.instance_name,
         "HostName": f"emulated-{view.instance_id[2:10]}",
         "RegionId": view.region,
-        "ZoneId": f"{view.region}-h",
+        "ZoneId": view.zone_id,
+        "ResourceGroupId": view.resource_group_id,
+        "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in view.tags]},
         "Status": view.status,
         "InstanceType": "ecs.g7.large",
         "InstanceChargeType": "PrePaid" if view.expired else "PostPaid",
@@ -104,7 +114,7 @@ def instance_record(view: InstanceView) -> Body:
         # the addresses as the real API nests them: lists of IpAddress, except the EIP's single string
         "InstanceNetworkType": "vpc",
         "VpcAttributes": {
-            "VpcId": f"vpc-{view.region}-emulated", "VSwitchId": f"vsw-{view.region}-h-emulated", "NatIpAddress": "",
+            "VpcId": view.vpc_id, "VSwitchId": view.v_switch_id, "NatIpAddress": "",
             "PrivateIpAddress": {"IpAddress": [view.private_ip] if view.private_ip else []},
         },
         "PublicIpAddress": {"IpAddress": [view.public_ip] if view.public_ip else []},

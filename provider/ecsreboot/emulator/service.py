@@ -22,6 +22,7 @@ from ecsreboot.core.errors import ApiError, api_error
 from . import responses
 from .backend import Ecs
 from .faults import Decision, FaultPlan
+from .records import Group
 from .wire import Identity, Verifier, WireRequest, answer_format, error_body, new_request_id, render
 
 #: parameters whose values are credentials or signatures: never logged
@@ -56,6 +57,7 @@ class _Defaults:
     durations: dict[str, float]
     latency: float
     stale_window: float
+    fleet: tuple[Group, ...] = ()
 
 
 class EmulatorService:
@@ -74,6 +76,7 @@ class EmulatorService:
         sleep: Callable[[float], None] = time.sleep,
         log_size: int = 10_000,
         on_request: Callable[[dict[str, Any]], None] | None = None,
+        fleet: Sequence[Group] = (),
     ) -> None:
         self.backend = backend
         self.verifier = verifier
@@ -84,8 +87,9 @@ class EmulatorService:
         self._log: deque[dict[str, Any]] = deque(maxlen=log_size)
         self._lock = threading.Lock()
         self._on_request = on_request
-        self._defaults = _Defaults(instances, region, backend.durations(), latency, backend.stale_window())
-        backend.add_instances(instances, region)
+        self._defaults = _Defaults(instances, region, backend.durations(), latency, backend.stale_window(),
+                                   tuple(fleet))
+        self._seed()
 
     @property
     def region(self) -> str:
@@ -98,11 +102,18 @@ class EmulatorService:
         self.backend.reset()
         self.backend.set_durations(d.durations)
         self.backend.set_stale_window(d.stale_window)
-        self.backend.add_instances(d.instances, d.region)
+        self._seed()
         self.faults.clear()
         self.latency = d.latency
         with self._lock:
             self._log.clear()
+
+    def _seed(self) -> None:
+        """The initial instances: ``instances`` with default attributes, then each ``fleet`` group."""
+        d = self._defaults
+        self.backend.add_instances(d.instances, d.region)
+        for group in d.fleet:
+            self.backend.add_group(group, d.region)
 
     def requests(self) -> list[dict[str, Any]]:
         """The request log, oldest first (credentials removed)."""

@@ -20,19 +20,18 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .commands import CommandFailed, Result, background, find_cli, overlaid, run
 from .engine import hermetic_env
 
+__all__ = ["CommandFailed", "Project", "Result", "cli_version", "copy_project", "find_pulumi"]
+
 REPO = Path(__file__).resolve().parents[3]
-BUILT_CLI = REPO / ".tools" / "bin" / "pulumi"
 PASSPHRASE = "ecsreboot-e2e-passphrase"
 #: commands that run the Pulumi program, and so need the program host's address
 PROGRAM_COMMANDS = frozenset({"preview", "up", "update", "destroy", "refresh"})
@@ -40,48 +39,13 @@ PROGRAM_COMMANDS = frozenset({"preview", "up", "update", "destroy", "refresh"})
 
 def find_pulumi() -> Path | None:
     """The Pulumi CLI to test with, or None: ``$ECSREBOOT_PULUMI``, ``.tools/bin/pulumi``, ``pulumi`` on PATH."""
-    explicit = os.environ.get("ECSREBOOT_PULUMI")
-    if explicit:
-        return Path(explicit) if Path(explicit).is_file() else None
-    if BUILT_CLI.is_file():
-        return BUILT_CLI
-    found = shutil.which("pulumi")
-    return Path(found) if found else None
+    return find_cli("pulumi", "ECSREBOOT_PULUMI")
 
 
 def cli_version(pulumi: Path) -> str:
     out = subprocess.run([str(pulumi), "version"], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"})
     return out.stdout.strip() or out.stderr.strip()
-
-
-@dataclass
-class Result:
-    """One finished CLI command."""
-
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def check(self) -> Result:
-        if self.returncode != 0:
-            raise CliFailed(self)
-        return self
-
-
-class CliFailed(Exception):
-    def __init__(self, result: Result) -> None:
-        self.result = result
-        super().__init__(
-            f"`pulumi {' '.join(result.args)}` exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
-            f"\n--- stderr\n{result.stderr[-6000:]}"
-        )
 
 
 class Project:
@@ -116,12 +80,7 @@ class Project:
             NO_COLOR="1",
         )
         base.pop("PULUMI_ACCESS_TOKEN", None)
-        for key, value in (env or {}).items():
-            if value is None:
-                base.pop(key, None)
-            else:
-                base[key] = value
-        self.env = base
+        self.env = overlaid(base, env)
 
     @property
     def inline(self) -> bool:
@@ -169,34 +128,15 @@ class Project:
             args[0] == "refresh" and "--run-program" not in " ".join(args))
         with contextlib.ExitStack() as stack:
             client = stack.enter_context(self.program_host()) if needs_program else None
-            argv = self._argv(args, client)
-            started = time.monotonic()
-            proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdin=subprocess.PIPE if stdin else
-                                    subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True)
-            try:
-                out, err = proc.communicate(stdin, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                out, err = proc.communicate(timeout=30)
-                err += f"\n[killed after {timeout} s]"
-            result = Result(list(args), proc.returncode, out, err, time.monotonic() - started)
+            result = run(self._argv(args, client), args=args, cwd=self.dir, env=self.env, timeout=timeout,
+                         stdin=stdin, check=False)
         return result.check() if check else result
 
     @contextlib.contextmanager
     def start(self, *args: str) -> Iterator[subprocess.Popen[str]]:
         """``pulumi ARGS`` started in the background with the program host (for Ctrl-C tests); killed on exit."""
-        with self.program_host() as client:
-            proc = subprocess.Popen(self._argv(args, client), cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-            try:
-                yield proc
-            finally:
-                if proc.poll() is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate(timeout=30)
+        with self.program_host() as client, background(self._argv(args, client), cwd=self.dir, env=self.env) as proc:
+            yield proc
 
     # --- conveniences ------------------------------------------------------------------------------------------
 
@@ -208,18 +148,10 @@ class Project:
         self.run("config", "set", *extra, key, "--", value)
 
     def config_object(self, key: str, value: Any) -> None:
-        """A structured config value (list or map), as ``pulumi config set --path`` would build it."""
-        entry = {"value": json.dumps(value), "objectValue": value, "secret": False}
-        self.run("config", "set-all", "--json", json.dumps({self._key(key): entry}))
-
-    def _key(self, key: str) -> str:
-        """``key`` namespaced by the project name, as ``pulumi config --json`` prints keys."""
-        if ":" in key:
-            return key
-        for line in (self.dir / "Pulumi.yaml").read_text().splitlines():
-            if line.startswith("name:"):
-                return f"{line.split(':', 1)[1].strip()}:{key}"
-        raise ValueError(f"{self.dir}/Pulumi.yaml has no name")
+        """A structured config value (list or map) as its JSON text, which programs read alike
+        (``Config.get_object``, ``requireObject``, ``RequireObject`` parse it), and which every CLI version
+        accepts (``config set-all --json``, which stores it as an object, came after v3.193.0: ``make compat``)."""
+        self.run("config", "set", "--plaintext", key, "--", json.dumps(value))
 
     def export(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.run("stack", "export").stdout)

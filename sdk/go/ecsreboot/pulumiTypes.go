@@ -448,13 +448,271 @@ func (o InstanceResultArrayOutput) Index(i pulumi.IntInput) InstanceResultOutput
 	}).(InstanceResultOutput)
 }
 
+// Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+type InstanceSelector struct {
+	// Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+	InstanceName *string `pulumi:"instanceName"`
+	// Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+	MaxInstances *int `pulumi:"maxInstances"`
+	// Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+	ResourceGroupId *string `pulumi:"resourceGroupId"`
+	// Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+	Tags map[string]string `pulumi:"tags"`
+	// Only instances in this vSwitch (`vsw-...`).
+	VSwitchId *string `pulumi:"vSwitchId"`
+	// Only instances in this VPC (`vpc-...`).
+	VpcId *string `pulumi:"vpcId"`
+	// Only instances in this zone, e.g. `cn-hangzhou-h`.
+	ZoneId *string `pulumi:"zoneId"`
+}
+
+// InstanceSelectorInput is an input type that accepts InstanceSelectorArgs and InstanceSelectorOutput values.
+// You can construct a concrete instance of `InstanceSelectorInput` via:
+//
+//	InstanceSelectorArgs{...}
+type InstanceSelectorInput interface {
+	pulumi.Input
+
+	ToInstanceSelectorOutput() InstanceSelectorOutput
+	ToInstanceSelectorOutputWithContext(context.Context) InstanceSelectorOutput
+}
+
+// Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+type InstanceSelectorArgs struct {
+	// Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+	InstanceName pulumi.StringPtrInput `pulumi:"instanceName"`
+	// Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+	MaxInstances pulumi.IntPtrInput `pulumi:"maxInstances"`
+	// Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+	ResourceGroupId pulumi.StringPtrInput `pulumi:"resourceGroupId"`
+	// Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+	Tags pulumi.StringMapInput `pulumi:"tags"`
+	// Only instances in this vSwitch (`vsw-...`).
+	VSwitchId pulumi.StringPtrInput `pulumi:"vSwitchId"`
+	// Only instances in this VPC (`vpc-...`).
+	VpcId pulumi.StringPtrInput `pulumi:"vpcId"`
+	// Only instances in this zone, e.g. `cn-hangzhou-h`.
+	ZoneId pulumi.StringPtrInput `pulumi:"zoneId"`
+}
+
+func (InstanceSelectorArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*InstanceSelector)(nil)).Elem()
+}
+
+func (i InstanceSelectorArgs) ToInstanceSelectorOutput() InstanceSelectorOutput {
+	return i.ToInstanceSelectorOutputWithContext(context.Background())
+}
+
+func (i InstanceSelectorArgs) ToInstanceSelectorOutputWithContext(ctx context.Context) InstanceSelectorOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(InstanceSelectorOutput)
+}
+
+func (i InstanceSelectorArgs) ToInstanceSelectorPtrOutput() InstanceSelectorPtrOutput {
+	return i.ToInstanceSelectorPtrOutputWithContext(context.Background())
+}
+
+func (i InstanceSelectorArgs) ToInstanceSelectorPtrOutputWithContext(ctx context.Context) InstanceSelectorPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(InstanceSelectorOutput).ToInstanceSelectorPtrOutputWithContext(ctx)
+}
+
+// InstanceSelectorPtrInput is an input type that accepts InstanceSelectorArgs, InstanceSelectorPtr and InstanceSelectorPtrOutput values.
+// You can construct a concrete instance of `InstanceSelectorPtrInput` via:
+//
+//	        InstanceSelectorArgs{...}
+//
+//	or:
+//
+//	        nil
+type InstanceSelectorPtrInput interface {
+	pulumi.Input
+
+	ToInstanceSelectorPtrOutput() InstanceSelectorPtrOutput
+	ToInstanceSelectorPtrOutputWithContext(context.Context) InstanceSelectorPtrOutput
+}
+
+type instanceSelectorPtrType InstanceSelectorArgs
+
+func InstanceSelectorPtr(v *InstanceSelectorArgs) InstanceSelectorPtrInput {
+	return (*instanceSelectorPtrType)(v)
+}
+
+func (*instanceSelectorPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**InstanceSelector)(nil)).Elem()
+}
+
+func (i *instanceSelectorPtrType) ToInstanceSelectorPtrOutput() InstanceSelectorPtrOutput {
+	return i.ToInstanceSelectorPtrOutputWithContext(context.Background())
+}
+
+func (i *instanceSelectorPtrType) ToInstanceSelectorPtrOutputWithContext(ctx context.Context) InstanceSelectorPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(InstanceSelectorPtrOutput)
+}
+
+// Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+type InstanceSelectorOutput struct{ *pulumi.OutputState }
+
+func (InstanceSelectorOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*InstanceSelector)(nil)).Elem()
+}
+
+func (o InstanceSelectorOutput) ToInstanceSelectorOutput() InstanceSelectorOutput {
+	return o
+}
+
+func (o InstanceSelectorOutput) ToInstanceSelectorOutputWithContext(ctx context.Context) InstanceSelectorOutput {
+	return o
+}
+
+func (o InstanceSelectorOutput) ToInstanceSelectorPtrOutput() InstanceSelectorPtrOutput {
+	return o.ToInstanceSelectorPtrOutputWithContext(context.Background())
+}
+
+func (o InstanceSelectorOutput) ToInstanceSelectorPtrOutputWithContext(ctx context.Context) InstanceSelectorPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v InstanceSelector) *InstanceSelector {
+		return &v
+	}).(InstanceSelectorPtrOutput)
+}
+
+// Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+func (o InstanceSelectorOutput) InstanceName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *string { return v.InstanceName }).(pulumi.StringPtrOutput)
+}
+
+// Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+func (o InstanceSelectorOutput) MaxInstances() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *int { return v.MaxInstances }).(pulumi.IntPtrOutput)
+}
+
+// Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+func (o InstanceSelectorOutput) ResourceGroupId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *string { return v.ResourceGroupId }).(pulumi.StringPtrOutput)
+}
+
+// Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+func (o InstanceSelectorOutput) Tags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v InstanceSelector) map[string]string { return v.Tags }).(pulumi.StringMapOutput)
+}
+
+// Only instances in this vSwitch (`vsw-...`).
+func (o InstanceSelectorOutput) VSwitchId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *string { return v.VSwitchId }).(pulumi.StringPtrOutput)
+}
+
+// Only instances in this VPC (`vpc-...`).
+func (o InstanceSelectorOutput) VpcId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *string { return v.VpcId }).(pulumi.StringPtrOutput)
+}
+
+// Only instances in this zone, e.g. `cn-hangzhou-h`.
+func (o InstanceSelectorOutput) ZoneId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstanceSelector) *string { return v.ZoneId }).(pulumi.StringPtrOutput)
+}
+
+type InstanceSelectorPtrOutput struct{ *pulumi.OutputState }
+
+func (InstanceSelectorPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**InstanceSelector)(nil)).Elem()
+}
+
+func (o InstanceSelectorPtrOutput) ToInstanceSelectorPtrOutput() InstanceSelectorPtrOutput {
+	return o
+}
+
+func (o InstanceSelectorPtrOutput) ToInstanceSelectorPtrOutputWithContext(ctx context.Context) InstanceSelectorPtrOutput {
+	return o
+}
+
+func (o InstanceSelectorPtrOutput) Elem() InstanceSelectorOutput {
+	return o.ApplyT(func(v *InstanceSelector) InstanceSelector {
+		if v != nil {
+			return *v
+		}
+		var ret InstanceSelector
+		return ret
+	}).(InstanceSelectorOutput)
+}
+
+// Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+func (o InstanceSelectorPtrOutput) InstanceName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *string {
+		if v == nil {
+			return nil
+		}
+		return v.InstanceName
+	}).(pulumi.StringPtrOutput)
+}
+
+// Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+func (o InstanceSelectorPtrOutput) MaxInstances() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MaxInstances
+	}).(pulumi.IntPtrOutput)
+}
+
+// Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+func (o InstanceSelectorPtrOutput) ResourceGroupId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ResourceGroupId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+func (o InstanceSelectorPtrOutput) Tags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v *InstanceSelector) map[string]string {
+		if v == nil {
+			return nil
+		}
+		return v.Tags
+	}).(pulumi.StringMapOutput)
+}
+
+// Only instances in this vSwitch (`vsw-...`).
+func (o InstanceSelectorPtrOutput) VSwitchId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VSwitchId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Only instances in this VPC (`vpc-...`).
+func (o InstanceSelectorPtrOutput) VpcId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VpcId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Only instances in this zone, e.g. `cn-hangzhou-h`.
+func (o InstanceSelectorPtrOutput) ZoneId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstanceSelector) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ZoneId
+	}).(pulumi.StringPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckInput)(nil)).Elem(), HealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckPtrInput)(nil)).Elem(), HealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*InstanceResultInput)(nil)).Elem(), InstanceResultArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*InstanceResultArrayInput)(nil)).Elem(), InstanceResultArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*InstanceSelectorInput)(nil)).Elem(), InstanceSelectorArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*InstanceSelectorPtrInput)(nil)).Elem(), InstanceSelectorArgs{})
 	pulumi.RegisterOutputType(HealthCheckOutput{})
 	pulumi.RegisterOutputType(HealthCheckPtrOutput{})
 	pulumi.RegisterOutputType(InstanceResultOutput{})
 	pulumi.RegisterOutputType(InstanceResultArrayOutput{})
+	pulumi.RegisterOutputType(InstanceSelectorOutput{})
+	pulumi.RegisterOutputType(InstanceSelectorPtrOutput{})
 }

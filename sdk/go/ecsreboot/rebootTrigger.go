@@ -7,7 +7,6 @@ import (
 	"context"
 	"reflect"
 
-	"errors"
 	"github.com/ecsreboot/ecsreboot/sdk/go/ecsreboot/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -25,6 +24,9 @@ import (
 //   - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
 //   - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
 //     stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
+//   - With `instanceSelector`, the instances are chosen by tags and filters with DescribeInstances at every round
+//     (preview included); `maxInstances` fails a larger selection before any reboot, and a selection that matches
+//     nothing is an error. The output `selectedInstanceIds` lists what the last round was chosen from.
 //   - **Delete** calls no API.
 //
 // ## Example
@@ -41,8 +43,10 @@ type RebootTrigger struct {
 	ForceReboot pulumi.BoolOutput `pulumi:"forceReboot"`
 	// After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
 	HealthCheck HealthCheckPtrOutput `pulumi:"healthCheck"`
-	// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+	// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 	InstanceIds pulumi.StringArrayOutput `pulumi:"instanceIds"`
+	// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+	InstanceSelector InstanceSelectorPtrOutput `pulumi:"instanceSelector"`
 	// When the last round finished (RFC 3339, UTC).
 	LastRebootTime pulumi.StringPtrOutput `pulumi:"lastRebootTime"`
 	// Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
@@ -63,6 +67,8 @@ type RebootTrigger struct {
 	RequestIds pulumi.StringArrayOutput `pulumi:"requestIds"`
 	// The per-instance outcome of the last round, as the API reported it.
 	Results InstanceResultArrayOutput `pulumi:"results"`
+	// The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+	SelectedInstanceIds pulumi.StringArrayOutput `pulumi:"selectedInstanceIds"`
 	// Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
 	Triggers pulumi.MapOutput `pulumi:"triggers"`
 	// After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
@@ -73,12 +79,9 @@ type RebootTrigger struct {
 func NewRebootTrigger(ctx *pulumi.Context,
 	name string, args *RebootTriggerArgs, opts ...pulumi.ResourceOption) (*RebootTrigger, error) {
 	if args == nil {
-		return nil, errors.New("missing one or more required arguments")
+		args = &RebootTriggerArgs{}
 	}
 
-	if args.InstanceIds == nil {
-		return nil, errors.New("invalid value for required argument 'InstanceIds'")
-	}
 	if args.BatchOptimization == nil {
 		args.BatchOptimization = BatchOptimization("AllTogether")
 	}
@@ -133,8 +136,10 @@ type rebootTriggerState struct {
 	ForceReboot *bool `pulumi:"forceReboot"`
 	// After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
 	HealthCheck *HealthCheck `pulumi:"healthCheck"`
-	// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+	// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 	InstanceIds []string `pulumi:"instanceIds"`
+	// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+	InstanceSelector *InstanceSelector `pulumi:"instanceSelector"`
 	// When the last round finished (RFC 3339, UTC).
 	LastRebootTime *string `pulumi:"lastRebootTime"`
 	// Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
@@ -155,6 +160,8 @@ type rebootTriggerState struct {
 	RequestIds []string `pulumi:"requestIds"`
 	// The per-instance outcome of the last round, as the API reported it.
 	Results []InstanceResult `pulumi:"results"`
+	// The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+	SelectedInstanceIds []string `pulumi:"selectedInstanceIds"`
 	// Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
 	Triggers map[string]interface{} `pulumi:"triggers"`
 	// After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
@@ -172,8 +179,10 @@ type RebootTriggerState struct {
 	ForceReboot pulumi.BoolPtrInput
 	// After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
 	HealthCheck HealthCheckPtrInput
-	// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+	// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 	InstanceIds pulumi.StringArrayInput
+	// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+	InstanceSelector InstanceSelectorPtrInput
 	// When the last round finished (RFC 3339, UTC).
 	LastRebootTime pulumi.StringPtrInput
 	// Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
@@ -194,6 +203,8 @@ type RebootTriggerState struct {
 	RequestIds pulumi.StringArrayInput
 	// The per-instance outcome of the last round, as the API reported it.
 	Results InstanceResultArrayInput
+	// The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+	SelectedInstanceIds pulumi.StringArrayInput
 	// Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
 	Triggers pulumi.MapInput
 	// After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
@@ -219,8 +230,10 @@ type rebootTriggerArgs struct {
 	ForceReboot *bool `pulumi:"forceReboot"`
 	// After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
 	HealthCheck *HealthCheck `pulumi:"healthCheck"`
-	// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+	// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 	InstanceIds []string `pulumi:"instanceIds"`
+	// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+	InstanceSelector *InstanceSelector `pulumi:"instanceSelector"`
 	// Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
 	MaxFailures *int `pulumi:"maxFailures"`
 	// Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
@@ -249,8 +262,10 @@ type RebootTriggerArgs struct {
 	ForceReboot pulumi.BoolPtrInput
 	// After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
 	HealthCheck HealthCheckPtrInput
-	// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+	// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 	InstanceIds pulumi.StringArrayInput
+	// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+	InstanceSelector InstanceSelectorPtrInput
 	// Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
 	MaxFailures pulumi.IntPtrInput
 	// Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
@@ -381,9 +396,14 @@ func (o RebootTriggerOutput) HealthCheck() HealthCheckPtrOutput {
 	return o.ApplyT(func(v *RebootTrigger) HealthCheckPtrOutput { return v.HealthCheck }).(HealthCheckPtrOutput)
 }
 
-// The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+// The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
 func (o RebootTriggerOutput) InstanceIds() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *RebootTrigger) pulumi.StringArrayOutput { return v.InstanceIds }).(pulumi.StringArrayOutput)
+}
+
+// Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+func (o RebootTriggerOutput) InstanceSelector() InstanceSelectorPtrOutput {
+	return o.ApplyT(func(v *RebootTrigger) InstanceSelectorPtrOutput { return v.InstanceSelector }).(InstanceSelectorPtrOutput)
 }
 
 // When the last round finished (RFC 3339, UTC).
@@ -434,6 +454,11 @@ func (o RebootTriggerOutput) RequestIds() pulumi.StringArrayOutput {
 // The per-instance outcome of the last round, as the API reported it.
 func (o RebootTriggerOutput) Results() InstanceResultArrayOutput {
 	return o.ApplyT(func(v *RebootTrigger) InstanceResultArrayOutput { return v.Results }).(InstanceResultArrayOutput)
+}
+
+// The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+func (o RebootTriggerOutput) SelectedInstanceIds() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *RebootTrigger) pulumi.StringArrayOutput { return v.SelectedInstanceIds }).(pulumi.StringArrayOutput)
 }
 
 // Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.

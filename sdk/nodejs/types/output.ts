@@ -76,3 +76,37 @@ export interface InstanceResult {
     previousStatus: string;
 }
 
+/**
+ * Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+ */
+export interface InstanceSelector {
+    /**
+     * Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+     */
+    instanceName?: string;
+    /**
+     * Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+     */
+    maxInstances?: number;
+    /**
+     * Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+     */
+    resourceGroupId?: string;
+    /**
+     * Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+     */
+    tags?: {[key: string]: string};
+    /**
+     * Only instances in this vSwitch (`vsw-...`).
+     */
+    vSwitchId?: string;
+    /**
+     * Only instances in this VPC (`vpc-...`).
+     */
+    vpcId?: string;
+    /**
+     * Only instances in this zone, e.g. `cn-hangzhou-h`.
+     */
+    zoneId?: string;
+}
+

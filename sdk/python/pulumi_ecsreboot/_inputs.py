@@ -20,6 +20,8 @@ __all__ = [
     'HealthCheckArgsDict',
     'InstanceResultArgs',
     'InstanceResultArgsDict',
+    'InstanceSelectorArgs',
+    'InstanceSelectorArgsDict',
 ]
 
 class HealthCheckArgsDict(TypedDict):
@@ -290,5 +292,159 @@ class InstanceResultArgs:
     @previous_status.setter
     def previous_status(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "previous_status", value)
+
+
+class InstanceSelectorArgsDict(TypedDict):
+    """
+    Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+    """
+    instance_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+    """
+    max_instances: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+    """
+    resource_group_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+    """
+    tags: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+    """
+    v_switch_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only instances in this vSwitch (`vsw-...`).
+    """
+    vpc_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only instances in this VPC (`vpc-...`).
+    """
+    zone_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only instances in this zone, e.g. `cn-hangzhou-h`.
+    """
+
+@pulumi.input_type
+class InstanceSelectorArgs:
+    def __init__(__self__, *,
+                 instance_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_instances: pulumi.Input[Optional[_builtins.int]] = None,
+                 resource_group_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 v_switch_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 zone_id: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+
+        :param pulumi.Input[_builtins.str] instance_name: Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+        :param pulumi.Input[_builtins.int] max_instances: Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+        :param pulumi.Input[_builtins.str] resource_group_id: Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+        :param pulumi.Input[_builtins.str] v_switch_id: Only instances in this vSwitch (`vsw-...`).
+        :param pulumi.Input[_builtins.str] vpc_id: Only instances in this VPC (`vpc-...`).
+        :param pulumi.Input[_builtins.str] zone_id: Only instances in this zone, e.g. `cn-hangzhou-h`.
+        """
+        if instance_name is not None:
+            pulumi.set(__self__, "instance_name", instance_name)
+        if max_instances is not None:
+            pulumi.set(__self__, "max_instances", max_instances)
+        if resource_group_id is not None:
+            pulumi.set(__self__, "resource_group_id", resource_group_id)
+        if tags is not None:
+            pulumi.set(__self__, "tags", tags)
+        if v_switch_id is not None:
+            pulumi.set(__self__, "v_switch_id", v_switch_id)
+        if vpc_id is not None:
+            pulumi.set(__self__, "vpc_id", vpc_id)
+        if zone_id is not None:
+            pulumi.set(__self__, "zone_id", zone_id)
+
+    @_builtins.property
+    @pulumi.getter(name="instanceName")
+    def instance_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+        """
+        return pulumi.get(self, "instance_name")
+
+    @instance_name.setter
+    def instance_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "instance_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxInstances")
+    def max_instances(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+        """
+        return pulumi.get(self, "max_instances")
+
+    @max_instances.setter
+    def max_instances(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_instances", value)
+
+    @_builtins.property
+    @pulumi.getter(name="resourceGroupId")
+    def resource_group_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+        """
+        return pulumi.get(self, "resource_group_id")
+
+    @resource_group_id.setter
+    def resource_group_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "resource_group_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+        """
+        return pulumi.get(self, "tags")
+
+    @tags.setter
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "tags", value)
+
+    @_builtins.property
+    @pulumi.getter(name="vSwitchId")
+    def v_switch_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only instances in this vSwitch (`vsw-...`).
+        """
+        return pulumi.get(self, "v_switch_id")
+
+    @v_switch_id.setter
+    def v_switch_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "v_switch_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="vpcId")
+    def vpc_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only instances in this VPC (`vpc-...`).
+        """
+        return pulumi.get(self, "vpc_id")
+
+    @vpc_id.setter
+    def vpc_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "vpc_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="zoneId")
+    def zone_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only instances in this zone, e.g. `cn-hangzhou-h`.
+        """
+        return pulumi.get(self, "zone_id")
+
+    @zone_id.setter
+    def zone_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "zone_id", value)
 
 

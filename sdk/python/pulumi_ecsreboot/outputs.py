@@ -18,6 +18,7 @@ from ._enums import *
 __all__ = [
     'HealthCheck',
     'InstanceResult',
+    'InstanceSelector',
 ]
 
 @pulumi.output_type
@@ -236,5 +237,128 @@ class InstanceResult(dict):
         The status before the reboot call, as the API reported it.
         """
         return pulumi.get(self, "previous_status")
+
+
+@pulumi.output_type
+class InstanceSelector(dict):
+    """
+    Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "instanceName":
+            suggest = "instance_name"
+        elif key == "maxInstances":
+            suggest = "max_instances"
+        elif key == "resourceGroupId":
+            suggest = "resource_group_id"
+        elif key == "vSwitchId":
+            suggest = "v_switch_id"
+        elif key == "vpcId":
+            suggest = "vpc_id"
+        elif key == "zoneId":
+            suggest = "zone_id"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in InstanceSelector. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        InstanceSelector.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        InstanceSelector.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 instance_name: Optional[_builtins.str] = None,
+                 max_instances: Optional[_builtins.int] = None,
+                 resource_group_id: Optional[_builtins.str] = None,
+                 tags: Optional[Mapping[str, _builtins.str]] = None,
+                 v_switch_id: Optional[_builtins.str] = None,
+                 vpc_id: Optional[_builtins.str] = None,
+                 zone_id: Optional[_builtins.str] = None):
+        """
+        Which instances to select, as DescribeInstances filters them: every given field must match. At least one of tags, vpcId, vSwitchId, zoneId, resourceGroupId or instanceName.
+
+        :param _builtins.str instance_name: Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+        :param _builtins.int max_instances: Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+        :param _builtins.str resource_group_id: Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+        :param Mapping[str, _builtins.str] tags: Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+        :param _builtins.str v_switch_id: Only instances in this vSwitch (`vsw-...`).
+        :param _builtins.str vpc_id: Only instances in this VPC (`vpc-...`).
+        :param _builtins.str zone_id: Only instances in this zone, e.g. `cn-hangzhou-h`.
+        """
+        if instance_name is not None:
+            pulumi.set(__self__, "instance_name", instance_name)
+        if max_instances is not None:
+            pulumi.set(__self__, "max_instances", max_instances)
+        if resource_group_id is not None:
+            pulumi.set(__self__, "resource_group_id", resource_group_id)
+        if tags is not None:
+            pulumi.set(__self__, "tags", tags)
+        if v_switch_id is not None:
+            pulumi.set(__self__, "v_switch_id", v_switch_id)
+        if vpc_id is not None:
+            pulumi.set(__self__, "vpc_id", vpc_id)
+        if zone_id is not None:
+            pulumi.set(__self__, "zone_id", zone_id)
+
+    @_builtins.property
+    @pulumi.getter(name="instanceName")
+    def instance_name(self) -> Optional[_builtins.str]:
+        """
+        Only instances with this name; `*` is a wildcard (`web-*`). At most 128 characters; `*` alone selects every instance of the region.
+        """
+        return pulumi.get(self, "instance_name")
+
+    @_builtins.property
+    @pulumi.getter(name="maxInstances")
+    def max_instances(self) -> Optional[_builtins.int]:
+        """
+        Blast-radius guard: a selection larger than this fails the round before any reboot (`instanceIds` listed besides the selector are not counted).
+        """
+        return pulumi.get(self, "max_instances")
+
+    @_builtins.property
+    @pulumi.getter(name="resourceGroupId")
+    def resource_group_id(self) -> Optional[_builtins.str]:
+        """
+        Only instances of this resource group (`rg-...`; DescribeInstances cannot filter by the default group, and lists at most 1,000 instances for this filter).
+        """
+        return pulumi.get(self, "resource_group_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def tags(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Every tag must be present with this value; an empty value matches any value of the key. At most 20 tags (keys and values up to 128 characters). DescribeInstances lists at most 1,000 instances for a tag filter.
+        """
+        return pulumi.get(self, "tags")
+
+    @_builtins.property
+    @pulumi.getter(name="vSwitchId")
+    def v_switch_id(self) -> Optional[_builtins.str]:
+        """
+        Only instances in this vSwitch (`vsw-...`).
+        """
+        return pulumi.get(self, "v_switch_id")
+
+    @_builtins.property
+    @pulumi.getter(name="vpcId")
+    def vpc_id(self) -> Optional[_builtins.str]:
+        """
+        Only instances in this VPC (`vpc-...`).
+        """
+        return pulumi.get(self, "vpc_id")
+
+    @_builtins.property
+    @pulumi.getter(name="zoneId")
+    def zone_id(self) -> Optional[_builtins.str]:
+        """
+        Only instances in this zone, e.g. `cn-hangzhou-h`.
+        """
+        return pulumi.get(self, "zone_id")
 
 

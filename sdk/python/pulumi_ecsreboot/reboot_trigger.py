@@ -22,11 +22,12 @@ __all__ = ['RebootTriggerArgs', 'RebootTrigger']
 @pulumi.input_type
 class RebootTriggerArgs:
     def __init__(__self__, *,
-                 instance_ids: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  batch_optimization: pulumi.Input[Optional['BatchOptimization']] = None,
                  dry_run: pulumi.Input[Optional[_builtins.bool]] = None,
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
+                 instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 instance_selector: pulumi.Input[Optional['InstanceSelectorArgs']] = None,
                  max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
                  pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
@@ -38,11 +39,12 @@ class RebootTriggerArgs:
         """
         The set of arguments for constructing a RebootTrigger resource.
 
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
         :param pulumi.Input['BatchOptimization'] batch_optimization: The batch mode of RebootInstances. `AllTogether`: if any instance fails validation, no instance of that call is rebooted. `SuccessFirst`: each instance is rebooted on its own, and failures are reported per instance in `failedInstanceIds`.
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
         :param pulumi.Input['HealthCheckArgs'] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
+        :param pulumi.Input['InstanceSelectorArgs'] instance_selector: Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
         :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
         :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
         :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
@@ -52,7 +54,6 @@ class RebootTriggerArgs:
         :param pulumi.Input[Mapping[str, Any]] triggers: Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
         :param pulumi.Input[_builtins.bool] wait_for_running: After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
         """
-        pulumi.set(__self__, "instance_ids", instance_ids)
         if batch_optimization is None:
             batch_optimization = 'AllTogether'
         if batch_optimization is not None:
@@ -67,6 +68,10 @@ class RebootTriggerArgs:
             pulumi.set(__self__, "force_reboot", force_reboot)
         if health_check is not None:
             pulumi.set(__self__, "health_check", health_check)
+        if instance_ids is not None:
+            pulumi.set(__self__, "instance_ids", instance_ids)
+        if instance_selector is not None:
+            pulumi.set(__self__, "instance_selector", instance_selector)
         if max_failures is not None:
             pulumi.set(__self__, "max_failures", max_failures)
         if max_unavailable is not None:
@@ -89,18 +94,6 @@ class RebootTriggerArgs:
             wait_for_running = True
         if wait_for_running is not None:
             pulumi.set(__self__, "wait_for_running", wait_for_running)
-
-    @_builtins.property
-    @pulumi.getter(name="instanceIds")
-    def instance_ids(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
-        """
-        The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
-        """
-        return pulumi.get(self, "instance_ids")
-
-    @instance_ids.setter
-    def instance_ids(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
-        pulumi.set(self, "instance_ids", value)
 
     @_builtins.property
     @pulumi.getter(name="batchOptimization")
@@ -149,6 +142,30 @@ class RebootTriggerArgs:
     @health_check.setter
     def health_check(self, value: pulumi.Input[Optional['HealthCheckArgs']]):
         pulumi.set(self, "health_check", value)
+
+    @_builtins.property
+    @pulumi.getter(name="instanceIds")
+    def instance_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
+        """
+        return pulumi.get(self, "instance_ids")
+
+    @instance_ids.setter
+    def instance_ids(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "instance_ids", value)
+
+    @_builtins.property
+    @pulumi.getter(name="instanceSelector")
+    def instance_selector(self) -> pulumi.Input[Optional['InstanceSelectorArgs']]:
+        """
+        Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+        """
+        return pulumi.get(self, "instance_selector")
+
+    @instance_selector.setter
+    def instance_selector(self, value: pulumi.Input[Optional['InstanceSelectorArgs']]):
+        pulumi.set(self, "instance_selector", value)
 
     @_builtins.property
     @pulumi.getter(name="maxFailures")
@@ -256,6 +273,7 @@ class _RebootTriggerState:
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 instance_selector: pulumi.Input[Optional['InstanceSelectorArgs']] = None,
                  last_reboot_time: pulumi.Input[Optional[_builtins.str]] = None,
                  max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
@@ -266,6 +284,7 @@ class _RebootTriggerState:
                  region_id: pulumi.Input[Optional[_builtins.str]] = None,
                  request_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  results: pulumi.Input[Optional[Sequence[pulumi.Input['InstanceResultArgs']]]] = None,
+                 selected_instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  triggers: pulumi.Input[Optional[Mapping[str, Any]]] = None,
                  wait_for_running: pulumi.Input[Optional[_builtins.bool]] = None):
         """
@@ -276,7 +295,8 @@ class _RebootTriggerState:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] failed_instance_ids: Instances of the current trigger generation not yet rebooted successfully; the next `pulumi up` retries only these.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
         :param pulumi.Input['HealthCheckArgs'] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
+        :param pulumi.Input['InstanceSelectorArgs'] instance_selector: Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
         :param pulumi.Input[_builtins.str] last_reboot_time: When the last round finished (RFC 3339, UTC).
         :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
         :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
@@ -287,6 +307,7 @@ class _RebootTriggerState:
         :param pulumi.Input[_builtins.str] region_id: The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] request_ids: The API RequestIds of the last round, for support tickets.
         :param pulumi.Input[Sequence[pulumi.Input['InstanceResultArgs']]] results: The per-instance outcome of the last round, as the API reported it.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] selected_instance_ids: The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
         :param pulumi.Input[Mapping[str, Any]] triggers: Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
         :param pulumi.Input[_builtins.bool] wait_for_running: After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
         """
@@ -308,6 +329,8 @@ class _RebootTriggerState:
             pulumi.set(__self__, "health_check", health_check)
         if instance_ids is not None:
             pulumi.set(__self__, "instance_ids", instance_ids)
+        if instance_selector is not None:
+            pulumi.set(__self__, "instance_selector", instance_selector)
         if last_reboot_time is not None:
             pulumi.set(__self__, "last_reboot_time", last_reboot_time)
         if max_failures is not None:
@@ -332,6 +355,8 @@ class _RebootTriggerState:
             pulumi.set(__self__, "request_ids", request_ids)
         if results is not None:
             pulumi.set(__self__, "results", results)
+        if selected_instance_ids is not None:
+            pulumi.set(__self__, "selected_instance_ids", selected_instance_ids)
         if triggers is not None:
             pulumi.set(__self__, "triggers", triggers)
         if wait_for_running is None:
@@ -403,13 +428,25 @@ class _RebootTriggerState:
     @pulumi.getter(name="instanceIds")
     def instance_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+        The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
         """
         return pulumi.get(self, "instance_ids")
 
     @instance_ids.setter
     def instance_ids(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "instance_ids", value)
+
+    @_builtins.property
+    @pulumi.getter(name="instanceSelector")
+    def instance_selector(self) -> pulumi.Input[Optional['InstanceSelectorArgs']]:
+        """
+        Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+        """
+        return pulumi.get(self, "instance_selector")
+
+    @instance_selector.setter
+    def instance_selector(self, value: pulumi.Input[Optional['InstanceSelectorArgs']]):
+        pulumi.set(self, "instance_selector", value)
 
     @_builtins.property
     @pulumi.getter(name="lastRebootTime")
@@ -532,6 +569,18 @@ class _RebootTriggerState:
         pulumi.set(self, "results", value)
 
     @_builtins.property
+    @pulumi.getter(name="selectedInstanceIds")
+    def selected_instance_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+        """
+        return pulumi.get(self, "selected_instance_ids")
+
+    @selected_instance_ids.setter
+    def selected_instance_ids(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "selected_instance_ids", value)
+
+    @_builtins.property
     @pulumi.getter
     def triggers(self) -> pulumi.Input[Optional[Mapping[str, Any]]]:
         """
@@ -567,6 +616,7 @@ class RebootTrigger(pulumi.CustomResource):
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 instance_selector: pulumi.Input[Optional[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']]] = None,
                  max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
                  pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
@@ -590,6 +640,9 @@ class RebootTrigger(pulumi.CustomResource):
         - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
         - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
           stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
+        - With `instanceSelector`, the instances are chosen by tags and filters with DescribeInstances at every round
+          (preview included); `maxInstances` fails a larger selection before any reboot, and a selection that matches
+          nothing is an error. The output `selectedInstanceIds` lists what the last round was chosen from.
         - **Delete** calls no API.
 
         ## Example
@@ -602,6 +655,12 @@ class RebootTrigger(pulumi.CustomResource):
             instance_ids=["i-bp67acfmxazb4p****"],
             triggers={"configHash": config_hash},
             max_unavailable=2)
+
+        # every instance tagged app=web in one VPC, at most 200, two at a time
+        ecsreboot.RebootTrigger("fleet",
+            instance_selector={"tags": {"app": "web"}, "vpc_id": "vpc-bp1example", "max_instances": 200},
+            triggers={"configHash": config_hash},
+            max_unavailable=2)
         ```
 
 
@@ -611,7 +670,8 @@ class RebootTrigger(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] dry_run: Never reboot: every would-be reboot is only checked with the API's DryRun, and the verdicts are recorded in `results`.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
+        :param pulumi.Input[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']] instance_selector: Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
         :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
         :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
         :param pulumi.Input[_builtins.float] pause_between_waves: Seconds to soak after a wave is done (and healthy) before the next wave starts. Default 0.
@@ -625,7 +685,7 @@ class RebootTrigger(pulumi.CustomResource):
     @overload
     def __init__(__self__,
                  resource_name: str,
-                 args: RebootTriggerArgs,
+                 args: Optional[RebootTriggerArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
         Reboots ECS instances during `pulumi up` whenever its trigger keys change.
@@ -641,6 +701,9 @@ class RebootTrigger(pulumi.CustomResource):
         - The wait for `Running` is bounded by the resource's `customTimeouts` (default 10 minutes).
         - With `healthCheck`, each rebooted instance is probed until healthy before the next wave starts; `maxFailures`
           stops a failing rollout (the rest get `NotAttempted`), and `pauseBetweenWaves` soaks between waves.
+        - With `instanceSelector`, the instances are chosen by tags and filters with DescribeInstances at every round
+          (preview included); `maxInstances` fails a larger selection before any reboot, and a selection that matches
+          nothing is an error. The output `selectedInstanceIds` lists what the last round was chosen from.
         - **Delete** calls no API.
 
         ## Example
@@ -651,6 +714,12 @@ class RebootTrigger(pulumi.CustomResource):
 
         ecsreboot.RebootTrigger("web",
             instance_ids=["i-bp67acfmxazb4p****"],
+            triggers={"configHash": config_hash},
+            max_unavailable=2)
+
+        # every instance tagged app=web in one VPC, at most 200, two at a time
+        ecsreboot.RebootTrigger("fleet",
+            instance_selector={"tags": {"app": "web"}, "vpc_id": "vpc-bp1example", "max_instances": 200},
             triggers={"configHash": config_hash},
             max_unavailable=2)
         ```
@@ -676,6 +745,7 @@ class RebootTrigger(pulumi.CustomResource):
                  force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
                  instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 instance_selector: pulumi.Input[Optional[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']]] = None,
                  max_failures: pulumi.Input[Optional[_builtins.int]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
                  pause_between_waves: pulumi.Input[Optional[_builtins.float]] = None,
@@ -703,9 +773,8 @@ class RebootTrigger(pulumi.CustomResource):
                 force_reboot = False
             __props__.__dict__["force_reboot"] = force_reboot
             __props__.__dict__["health_check"] = health_check
-            if instance_ids is None and not opts.urn:
-                raise TypeError("Missing required property 'instance_ids'")
             __props__.__dict__["instance_ids"] = instance_ids
+            __props__.__dict__["instance_selector"] = instance_selector
             __props__.__dict__["max_failures"] = max_failures
             __props__.__dict__["max_unavailable"] = max_unavailable
             __props__.__dict__["pause_between_waves"] = pause_between_waves
@@ -725,6 +794,7 @@ class RebootTrigger(pulumi.CustomResource):
             __props__.__dict__["reboot_count"] = None
             __props__.__dict__["request_ids"] = None
             __props__.__dict__["results"] = None
+            __props__.__dict__["selected_instance_ids"] = None
         super(RebootTrigger, __self__).__init__(
             'ecsreboot:index:RebootTrigger',
             resource_name,
@@ -741,6 +811,7 @@ class RebootTrigger(pulumi.CustomResource):
             force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
             health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
             instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            instance_selector: pulumi.Input[Optional[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']]] = None,
             last_reboot_time: pulumi.Input[Optional[_builtins.str]] = None,
             max_failures: pulumi.Input[Optional[_builtins.int]] = None,
             max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
@@ -751,6 +822,7 @@ class RebootTrigger(pulumi.CustomResource):
             region_id: pulumi.Input[Optional[_builtins.str]] = None,
             request_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             results: pulumi.Input[Optional[Sequence[pulumi.Input[Union['InstanceResultArgs', 'InstanceResultArgsDict', 'outputs.InstanceResult']]]]] = None,
+            selected_instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             triggers: pulumi.Input[Optional[Mapping[str, Any]]] = None,
             wait_for_running: pulumi.Input[Optional[_builtins.bool]] = None) -> 'RebootTrigger':
         """
@@ -765,7 +837,8 @@ class RebootTrigger(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] failed_instance_ids: Instances of the current trigger generation not yet rebooted successfully; the next `pulumi up` retries only these.
         :param pulumi.Input[_builtins.bool] force_reboot: Force the reboot (`ForceReboot` of RebootInstances, `ForceStop` of RebootInstance): like pulling the power, data not yet written to disk can be lost.
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']] health_check: After an instance is `Running` again, probe it until healthy; a wave is done only when all its instances are healthy (or failed), and only then does the next wave start. Failed instances get the code `HealthCheckFailed` and stay in `failedInstanceIds`. Needs `waitForRunning: true`. Probes go from where `pulumi up` runs. The URL's user-info and query string are never logged.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_ids: The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
+        :param pulumi.Input[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']] instance_selector: Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
         :param pulumi.Input[_builtins.str] last_reboot_time: When the last round finished (RFC 3339, UTC).
         :param pulumi.Input[_builtins.int] max_failures: Once more than this many instances of a round have failed (reboot refused, not Running again, or unhealthy), no further wave starts: the remaining instances get `NotAttempted` and stay in `failedInstanceIds`. Unset: no limit.
         :param pulumi.Input[_builtins.int] max_unavailable: Rolling reboot: at most this many instances reboot at once; the next wave starts when the previous one is Running again (and healthy, with `healthCheck`). Instances that failed their health check count as unavailable, so they shrink later waves. Unset: all instances in one wave.
@@ -776,6 +849,7 @@ class RebootTrigger(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] region_id: The region of the instances, e.g. `cn-hangzhou`. Defaults to the provider's `region`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] request_ids: The API RequestIds of the last round, for support tickets.
         :param pulumi.Input[Sequence[pulumi.Input[Union['InstanceResultArgs', 'InstanceResultArgsDict', 'outputs.InstanceResult']]]] results: The per-instance outcome of the last round, as the API reported it.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] selected_instance_ids: The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
         :param pulumi.Input[Mapping[str, Any]] triggers: Arbitrary keys whose change reboots the instances: a reboot happens when any entry is added, removed or changed. Values compare by content and type (`"1"` and `1` differ); a key whose value is null counts as absent; a change of secretness alone is no change. Secret values stay secret.
         :param pulumi.Input[_builtins.bool] wait_for_running: After rebooting, wait until every rebooted instance is `Running` again, bounded by the resource's customTimeouts (create/update; default 10 minutes).
         """
@@ -789,6 +863,7 @@ class RebootTrigger(pulumi.CustomResource):
         __props__.__dict__["force_reboot"] = force_reboot
         __props__.__dict__["health_check"] = health_check
         __props__.__dict__["instance_ids"] = instance_ids
+        __props__.__dict__["instance_selector"] = instance_selector
         __props__.__dict__["last_reboot_time"] = last_reboot_time
         __props__.__dict__["max_failures"] = max_failures
         __props__.__dict__["max_unavailable"] = max_unavailable
@@ -799,6 +874,7 @@ class RebootTrigger(pulumi.CustomResource):
         __props__.__dict__["region_id"] = region_id
         __props__.__dict__["request_ids"] = request_ids
         __props__.__dict__["results"] = results
+        __props__.__dict__["selected_instance_ids"] = selected_instance_ids
         __props__.__dict__["triggers"] = triggers
         __props__.__dict__["wait_for_running"] = wait_for_running
         return RebootTrigger(resource_name, opts=opts, __props__=__props__)
@@ -812,6 +888,7 @@ class RebootTrigger(pulumi.CustomResource):
             force_reboot: pulumi.Input[Optional[_builtins.bool]] = None,
             health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
             instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            instance_selector: pulumi.Input[Optional[Union['InstanceSelectorArgs', 'InstanceSelectorArgsDict', 'outputs.InstanceSelector']]] = None,
             last_reboot_time: pulumi.Input[Optional[_builtins.str]] = None,
             max_failures: pulumi.Input[Optional[_builtins.int]] = None,
             max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
@@ -822,6 +899,7 @@ class RebootTrigger(pulumi.CustomResource):
             region_id: pulumi.Input[Optional[_builtins.str]] = None,
             request_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             results: pulumi.Input[Optional[Sequence[pulumi.Input[Union['InstanceResultArgs', 'InstanceResultArgsDict', 'outputs.InstanceResult']]]]] = None,
+            selected_instance_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             triggers: pulumi.Input[Optional[Mapping[str, Any]]] = None,
             wait_for_running: pulumi.Input[Optional[_builtins.bool]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
@@ -831,6 +909,7 @@ class RebootTrigger(pulumi.CustomResource):
         __props__["forceReboot"] = force_reboot
         __props__["healthCheck"] = health_check
         __props__["instanceIds"] = instance_ids
+        __props__["instanceSelector"] = instance_selector
         __props__["lastRebootTime"] = last_reboot_time
         __props__["maxFailures"] = max_failures
         __props__["maxUnavailable"] = max_unavailable
@@ -841,6 +920,7 @@ class RebootTrigger(pulumi.CustomResource):
         __props__["regionId"] = region_id
         __props__["requestIds"] = request_ids
         __props__["results"] = results
+        __props__["selectedInstanceIds"] = selected_instance_ids
         __props__["triggers"] = triggers
         __props__["waitForRunning"] = wait_for_running
         return pulumi.runtime.exists_resource(None, 'ecsreboot:index:RebootTrigger', id, __props__, opts or pulumi.ResourceOptions())
@@ -887,11 +967,19 @@ class RebootTrigger(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="instanceIds")
-    def instance_ids(self) -> pulumi.Output[Sequence[_builtins.str]]:
+    def instance_ids(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
         """
-        The ECS instances to reboot (at least one, no duplicates). Any number is accepted; they are sent at most 100 per API call.
+        The ECS instances to reboot (no duplicates). Any number is accepted; they are sent at most 100 per API call. Required (at least one) unless `instanceSelector` is given; with both, the union is rebooted.
         """
         return pulumi.get(self, "instance_ids")
+
+    @_builtins.property
+    @pulumi.getter(name="instanceSelector")
+    def instance_selector(self) -> pulumi.Output[Optional['outputs.InstanceSelector']]:
+        """
+        Select the instances by tags and filters instead of (or besides) listing them: resolved with DescribeInstances at every round, preview included (which says how many instances would be rebooted and dry-runs exactly those). With `instanceIds` too, the union is rebooted. A selection that matches no instance, or more than `maxInstances`, fails the round before any reboot. A change of the selection's members alone reboots nothing; a failed instance that left the selection is dropped from `failedInstanceIds`, never rebooted.
+        """
+        return pulumi.get(self, "instance_selector")
 
     @_builtins.property
     @pulumi.getter(name="lastRebootTime")
@@ -972,6 +1060,14 @@ class RebootTrigger(pulumi.CustomResource):
         The per-instance outcome of the last round, as the API reported it.
         """
         return pulumi.get(self, "results")
+
+    @_builtins.property
+    @pulumi.getter(name="selectedInstanceIds")
+    def selected_instance_ids(self) -> pulumi.Output[Sequence[_builtins.str]]:
+        """
+        The instances the last round was chosen from: `instanceIds` together with what `instanceSelector` matched (resolved only when a round runs; kept from the last round otherwise).
+        """
+        return pulumi.get(self, "selected_instance_ids")
 
     @_builtins.property
     @pulumi.getter

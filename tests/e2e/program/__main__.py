@@ -37,6 +37,7 @@ for name, spec in (config.get_object("resources") or {}).items():
     pulumi.export(name, {
         "rebootCount": trigger.reboot_count,
         "failedInstanceIds": trigger.failed_instance_ids,
+        "selectedInstanceIds": trigger.selected_instance_ids,
         "results": trigger.results,
         "requestIds": trigger.request_ids,
         "lastRebootTime": trigger.last_reboot_time,

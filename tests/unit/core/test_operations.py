@@ -415,6 +415,11 @@ def test_decoding_ignores_unknown_parameters_fills_defaults_and_reads_booleans_i
     (DESCRIBE, {"RegionId": "r", "InstanceIds": "[1]"}, "InvalidParameter"),
     (DESCRIBE, {"RegionId": "r", "InstanceIds": "[]"}, "InvalidParameter"),
     (DESCRIBE, {"RegionId": "r", "Status": "Rebooting"}, "InvalidParameter"),
+    (DESCRIBE, {"RegionId": "r", "Tag.1.Value": "web"}, "InvalidParameter"),  # a value without its key
+    (DESCRIBE, {"RegionId": "r", "Tag.1.Key": ""}, "InvalidParameter"),
+    (DESCRIBE, {"RegionId": "r", "Tag.21.Key": "app"}, "InvalidParameter"),  # N = 1..20
+    (DESCRIBE, {"RegionId": "r", "Tag.0.Key": "app"}, "InvalidParameter"),
+    (DESCRIBE, {"RegionId": "r", "Tag.1.Name": "app"}, "InvalidParameter"),
 ])
 def test_decoding_rejects_as_the_service_would(op: Operation, raw: dict[str, str], code: str) -> None:
     with pytest.raises(InvalidParameter) as info:
@@ -423,6 +428,10 @@ def test_decoding_rejects_as_the_service_would(op: Operation, raw: dict[str, str
 
 
 ids = st.lists(st.from_regex(r"i-[a-z0-9]{1,12}", fullmatch=True), min_size=1, max_size=MAX_INSTANCES_PER_CALL)
+text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+#: tag filters: a key, and a value or none (any value of the key)
+tags = st.lists(st.builds(lambda k, v: {"Key": k, **({"Value": v} if v is not None else {})},
+                          text, st.none() | st.text(max_size=10)), min_size=1, max_size=20)
 
 
 def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
@@ -432,6 +441,8 @@ def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
     for p in op.params:
         if p.kind in ("repeat_list", "json_list"):
             strategy: st.SearchStrategy[Any] = ids
+        elif p.kind == "tag_list":
+            strategy = tags
         elif p.kind == "boolean":
             strategy = st.booleans()
         elif p.kind == "integer":
@@ -439,7 +450,7 @@ def values_for(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
         elif p.kind == "enum":
             strategy = st.sampled_from(p.choices)
         else:
-            strategy = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+            strategy = text
         (required if p.required else optional)[p.name] = strategy
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -451,6 +462,22 @@ def test_decode_inverts_encode_adding_only_defaults(case: tuple[str, dict[str, A
     op = OPERATIONS[action]
     defaults = {p.name: p.default for p in op.params if p.default is not None}
     assert decode_params(op, encode_params(op, values)) == {**defaults, **values}
+
+
+def test_tag_filters_travel_as_tag_n_key_and_value_and_a_tag_of_any_value_has_no_value() -> None:
+    wire = encode_params(DESCRIBE, {"RegionId": "r", "Tag": [{"Key": "app", "Value": "web"}, {"Key": "env"}],
+                                    "VpcId": "vpc-x", "InstanceName": "web-*"})
+    assert wire == {"RegionId": "r", "Tag.1.Key": "app", "Tag.1.Value": "web", "Tag.2.Key": "env",
+                    "VpcId": "vpc-x", "InstanceName": "web-*"}
+    back = decode_params(DESCRIBE, {**wire, "Tag.10.Key": "late"})
+    assert back["Tag"] == [{"Key": "app", "Value": "web"}, {"Key": "env"}, {"Key": "late"}]  # in order of N
+
+
+@pytest.mark.parametrize("tags", [[{"Value": "web"}], [{"Key": ""}], "app=web", {"Key": "app"},
+                                  [{"Key": f"k{n}"} for n in range(21)]])
+def test_encoding_refuses_bad_tag_filters_before_sending(tags: Any) -> None:
+    with pytest.raises(InvalidParameter):
+        encode_params(DESCRIBE, {"RegionId": "r", "Tag": tags})
 
 
 def test_param_lookup_raises_key_error_for_an_unknown_name() -> None:
@@ -467,4 +494,5 @@ def test_an_operation_with_dry_run_declares_how_a_passing_dry_run_answers() -> N
         if op.dry_run_passed is not None:
             assert op.errors[op.dry_run_passed] == 400
     assert {a: op.dry_run_passed for a, op in OPERATIONS.items() if op.dry_run_passed} == {
-        "RebootInstances": "DRYRUN.SUCCESS", "RebootInstance": "DryRunOperation"}
+        "RebootInstances": "DRYRUN.SUCCESS", "RebootInstance": "DryRunOperation",
+        "DescribeInstances": "DryRunOperation"}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 
 import pytest
 
-from ecsreboot.core.clock import FakeClock, SystemClock
+from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import Cancelled, DeadlineExceeded, EcsError
 from ecsreboot.ecs import TokenBucket
 from tests.inprocess import REGION, InProcessCloud, ids, status_of
@@ -80,14 +79,6 @@ def test_threads_sharing_a_bucket_never_exceed_the_rate() -> None:
     assert _max_in_window(stamps, 1.0) <= 10
 
 
-def test_real_clock_rate_is_held() -> None:
-    bucket = TokenBucket(40.0, clock=SystemClock())
-    start = time.monotonic()
-    for _ in range(9):
-        bucket.acquire()
-    assert time.monotonic() - start >= 8 / 40 - 0.01
-
-
 def test_two_clients_sharing_one_limiter_share_the_rate() -> None:
     clock = FakeClock()
     ecs = InProcessCloud(ids(5), clock=clock)
@@ -105,9 +96,10 @@ def test_config_rate_builds_a_limiter() -> None:
     clock = FakeClock()
     client = InProcessCloud(ids(1), clock=clock).client(max_requests_per_second=2.0)
     assert client.limiter is not None and client.limiter.rate == 2.0
+    began = clock.monotonic()
     for _ in range(3):
         status_of(client, REGION, ids(1))
-    assert clock.monotonic() - 1000.0 == pytest.approx(1.0)
+    assert clock.monotonic() - began == pytest.approx(1.0)
 
 
 def test_cancel_while_waiting_for_a_token() -> None:

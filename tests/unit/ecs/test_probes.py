@@ -11,10 +11,12 @@ from ecsreboot.ecs import HealthResult, ProbeOutcome, wait_until_healthy
 
 
 class Scripted:
-    """Answers per URL from a script (the last answer repeats); records (fake time, url) of each probe."""
+    """Answers per URL from a script (the last answer repeats); records (seconds since the clock's start, url,
+    timeout) of each probe."""
 
     def __init__(self, clock: FakeClock, scripts: dict[str, Sequence[bool]]) -> None:
         self.clock, self.scripts = clock, scripts
+        self.t0 = clock.monotonic()
         self.calls: list[tuple[float, str, float]] = []
         self.lock = threading.Lock()
         self.open_now = self.peak = 0
@@ -24,7 +26,7 @@ class Scripted:
             self.open_now += 1
             self.peak = max(self.peak, self.open_now)
             n = sum(1 for _, u, _ in self.calls if u == url)
-            self.calls.append((self.clock.monotonic(), url, timeout))
+            self.calls.append((self.clock.monotonic() - self.t0, url, timeout))
         script = self.scripts[url]
         ok = script[min(n, len(script) - 1)]
         with self.lock:
@@ -34,10 +36,13 @@ class Scripted:
 
 def run(scripts: dict[str, Sequence[bool]], check: HealthCheck, *, deadline: float = 100.0,
         ready_at: dict[str, float] | None = None, concurrency: int = 8) -> tuple[Scripted, HealthResult, FakeClock]:
-    clock = FakeClock(start=0.0)
+    """``deadline`` and ``ready_at`` in seconds from the clock's start, as the probe times are recorded."""
+    clock = FakeClock()
+    t0 = clock.monotonic()
     prober = Scripted(clock, scripts)
     urls = {f"i-{u}": u for u in scripts}
-    result = wait_until_healthy(urls, check, ready_at=ready_at or {}, deadline=deadline, cancel=threading.Event(),
+    ready = {i: t0 + t for i, t in (ready_at or {}).items()}
+    result = wait_until_healthy(urls, check, ready_at=ready, deadline=t0 + deadline, cancel=threading.Event(),
                                 clock=clock, prober=prober, concurrency=concurrency)
     return prober, result, clock
 
@@ -60,9 +65,28 @@ def test_unhealthy_threshold_fails_with_the_last_outcome_and_a_flap_resets_the_s
 def test_the_deadline_fails_what_is_not_healthy_and_bounds_each_probe() -> None:
     check = HealthCheck("http://x", interval=4.0, timeout=5.0)
     prober, result, clock = run({"a": [False]}, check, deadline=10.0)
-    assert clock.monotonic() == 10.0 and result.timed_out
+    assert clock.monotonic() - prober.t0 == 10.0 and result.timed_out
     assert result.failed == {"i-a": "not healthy before the round's timeout; last probe: HTTP 503"}
     assert [round(t, 3) for _, _, t in prober.calls] == [5.0, 5.0, 2.0]  # the last one only gets what is left
+
+
+def test_a_probe_the_deadline_cut_short_is_no_verdict() -> None:
+    """The last probe gets only the 2 s left before the deadline and times out: the instance fails with the last
+    outcome of a probe that had its whole time limit, not with a timeout the deadline made."""
+    clock = FakeClock()
+    t0 = clock.monotonic()
+
+    def prober(url: str, timeout: float, cancel: threading.Event) -> ProbeOutcome:
+        clock.advance(timeout if timeout < 5.0 else 0.0)
+        if timeout < 5.0:
+            return ProbeOutcome(False, f"timed out after {timeout:g}s", timed_out=True)
+        return ProbeOutcome(False, "HTTP 503")
+
+    check = HealthCheck("http://x", interval=4.0, timeout=5.0)
+    result = wait_until_healthy({"i-a": "a"}, check, ready_at={}, deadline=t0 + 10.0, cancel=threading.Event(),
+                                clock=clock, prober=prober)
+    assert result.timed_out
+    assert result.failed == {"i-a": "not healthy before the round's timeout; last probe: HTTP 503"}
 
 
 def test_concurrency_is_bounded() -> None:
@@ -72,10 +96,11 @@ def test_concurrency_is_bounded() -> None:
 
 
 def test_cancel_fails_the_rest_at_once() -> None:
-    clock = FakeClock(start=0.0)
+    clock = FakeClock()
     cancel = threading.Event()
     cancel.set()
-    result = wait_until_healthy({"i-a": "a"}, HealthCheck("http://x"), ready_at={}, deadline=5.0, cancel=cancel,
+    result = wait_until_healthy({"i-a": "a"}, HealthCheck("http://x"), ready_at={}, deadline=clock.monotonic() + 5.0,
+                                cancel=cancel,
                                 clock=clock, prober=Scripted(clock, {"a": [True]}))
     assert result.cancelled and result.failed == {"i-a": "the round was cancelled; no probe answered yet"}
 
@@ -83,14 +108,15 @@ def test_cancel_fails_the_rest_at_once() -> None:
 def test_a_probe_cut_short_by_cancel_still_leaves_its_instance_failed() -> None:
     """Cancel lands while a probe is in flight and the probe ends (as cancelled) before the loop looks at
     the event: the instance must still come out failed, never neither healthy nor failed."""
-    clock = FakeClock(start=0.0)
+    clock = FakeClock()
     cancel = threading.Event()
 
     def cut_short(url: str, timeout: float, cancel_: threading.Event) -> ProbeOutcome:
         cancel_.set()
         return ProbeOutcome(False, "cancelled")
 
-    result = wait_until_healthy({"i-a": "a", "i-b": "b"}, HealthCheck("http://x"), ready_at={}, deadline=5.0,
+    result = wait_until_healthy({"i-a": "a", "i-b": "b"}, HealthCheck("http://x"), ready_at={},
+                                deadline=clock.monotonic() + 5.0,
                                 cancel=cancel, clock=clock, prober=cut_short)
     assert result.cancelled and result.healthy == []
     assert result.failed == {"i-a": "the round was cancelled; no probe answered yet",

@@ -40,7 +40,10 @@ def test_set_status_lock_and_expiry(service: EmulatorService) -> None:
     assert answer["instance"] == {"instanceId": iid, "region": "cn-hangzhou", "status": "Stopped",
                                   "locks": ["security"], "expired": True, "reboots": 0,
                                   "privateIpAddress": "172.16.0.2", "publicIpAddress": "", "eipAddress": "",
-                                  "stuckIn": None, "denied": False}
+                                  "stuckIn": None, "denied": False, "tags": {},
+                                  "vpcId": "vpc-cn-hangzhou-emulated", "vSwitchId": "vsw-cn-hangzhou-h-emulated",
+                                  "zoneId": "cn-hangzhou-h", "resourceGroupId": "rg-emulated-default",
+                                  "instanceName": f"emulated-{iid[2:10]}"}
     assert started.endswith("Z") and started < service.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     _, answer = admin(service, "POST", "status", {"instanceId": iid, "lock": None, "expired": False})
     assert answer["instance"]["locks"] == [] and not answer["instance"]["expired"]

@@ -12,6 +12,7 @@ from ecsreboot.adapter.errors import reason_text
 from ecsreboot.core.clock import FakeClock
 from ecsreboot.core.errors import InputError, ResourceInitFailed
 from ecsreboot.core.model import InstanceOutcome, ProgressEvent, RoundOptions, RoundResult
+from ecsreboot.core.selection import Selection, Selector
 from ecsreboot.core.state import TriggerArgs, TriggerState
 from ecsreboot.core.values import UNKNOWN, Secret
 from ecsreboot.lifecycle import DiffResult, PreviewRejected, TriggerLifecycle
@@ -26,16 +27,30 @@ class Report:
 
 
 class FakeBackend:
-    def __init__(self, fail: Sequence[str] = (), dry_fail: Sequence[str] = (), dry_warn: Sequence[str] = ()):
+    """``selects``: what each instanceSelector selects (the ids, or the SelectionError to raise), by its vpcId."""
+
+    def __init__(self, fail: Sequence[str] = (), dry_fail: Sequence[str] = (), dry_warn: Sequence[str] = (),
+                 selects: dict[str, list[str] | Exception] | None = None):
         self.rounds: list[tuple[list[str], RoundOptions]] = []
         self.dry_runs: list[list[str]] = []
+        self.selections: list[Selector] = []
+        self.looks: list[Selection | None] = []
         self.fail, self.dry_fail, self.dry_warn = set(fail), set(dry_fail), set(dry_warn)
+        self.selects = selects or {}
         self.has_credentials = True
 
     def credentials_problem(self) -> str | None:
         return None if self.has_credentials else "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID"
 
-    def run_round(self, ids, options, progress, cancel) -> RoundResult:
+    def select(self, selector, region_id, cancel, timeout, on_listed=None) -> Selection:
+        self.selections.append(selector)
+        found = self.selects[selector.vpc_id]
+        if isinstance(found, Exception):
+            raise found
+        return Selection(tuple(found), looked=f"look of {selector.vpc_id}")
+
+    def run_round(self, ids, options, progress, cancel, selection=None) -> RoundResult:
+        self.looks.append(selection)
         if options.dry_run:  # as ecs.rounds.run_round: the verdicts of the dry run, in the order of the ids
             report = self.dry_run(ids, options, cancel)
             verdicts = {o.instance_id: o for o in [*report.passed, *report.warnings, *report.failures]}
@@ -257,6 +272,7 @@ def test_read_returns_recorded_state_and_supports_import() -> None:
     assert outputs == olds and ins["instanceIds"] == olds["instanceIds"]
     outputs, ins = read(lc, "cn-beijing/i-a1,i-b2", {}, {})
     assert ins["instanceIds"] == ["i-a1", "i-b2"] and ins["regionId"] == "cn-beijing" and outputs["rebootCount"] == 0
+    assert outputs["selectedInstanceIds"] == ["i-a1", "i-b2"] and outputs["failedInstanceIds"] == []
     # an import records what Check makes of the same program, so that program is no change
     checked, failures = lc.check({"instanceIds": ["i-a1", "i-b2"]}, "cn-beijing")
     assert not failures and ins == checked

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..core.values import Secret
+from .values import Secret
 
 REDACTED = "[secret]"
 #: shorter strings (like "1" or "true") would scrub ordinary words; they are not worth a leak hunt
