@@ -81,8 +81,11 @@ class InProcessBackend:
     def credentials_problem(self) -> str | None:
         return None
 
+    def select(self, *args: Any) -> Any:
+        raise AssertionError("no selector here")
+
     def run_round(self, instance_ids: Sequence[str], options: RoundOptions, progress: Any,
-                  cancel: threading.Event) -> RoundResult:
+                  cancel: threading.Event, selection: Any = None) -> RoundResult:
         return run_round(self.cloud.rebooter(), instance_ids, options, progress=progress, cancel=cancel,
                          clock=self.cloud.clock)
 

@@ -59,7 +59,7 @@ def test_configure_check_and_diff_do_not_load_the_ecs_client() -> None:
         "from ecsreboot.adapter.proto import provider_pb2\n"
         "class Context:\n"
         "    def abort(self, code, message): raise SystemExit(message)\n"
-        "p = server.Provider(server._make_backend, environ={})\n"
+        "p = server.Provider(server.LazyBackend, environ={})\n"
         "p.Configure(provider_pb2.ConfigureRequest(args=to_struct({'region': 'cn-hangzhou', 'accessKey': 'k', "
         "'secretKey': 's'})), Context())\n"
         "inputs = {'instanceIds': ['i-abc'], 'triggers': {'v': 1}, 'rebootOnCreate': False}\n"
