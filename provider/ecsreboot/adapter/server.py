@@ -25,6 +25,7 @@ from ..assembly.lazy import LazyBackend
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.runtime import tune_garbage_collector
 from ..core.secrets import SecretScrubber
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
@@ -292,6 +293,7 @@ def engine_address_from(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    tune_garbage_collector()
     provider = Provider(LazyBackend)
     server = serve(provider, engine_address_from(args))
     stop = threading.Event()
