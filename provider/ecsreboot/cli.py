@@ -34,6 +34,7 @@ from .core.errors import Cancelled, ConfigError, EcsError
 from .core.health import MAX_SECONDS, HealthCheck, redact_url, url_problems
 from .core.model import BATCH_OPTIMIZATIONS, REBOOT_APIS, ProgressEvent, RoundOptions, RoundResult
 from .core.resource import CONFIG
+from .core.runtime import tune_garbage_collector
 from .core.selection import Selection, Selector, selector_problems, union
 from .ecs import REBOOT_UNCONFIRMED
 
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ecsreboot`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    tune_garbage_collector()
     try:
         if args[:1] == ["emulator"]:
             return _emulator(args[1:])

@@ -25,13 +25,14 @@ from ..assembly.lazy import LazyBackend
 from ..core.clock import SystemClock
 from ..core.errors import InputError, ResourceInitFailed
 from ..core.resource import RESOURCE_TOKEN
+from ..core.runtime import tune_garbage_collector
 from ..core.secrets import SecretScrubber
 from ..core.state import TriggerArgs, TriggerState
 from ..core.values import Secret
 from ..lifecycle import DiffResult, PreviewRejected, ProcessLifecycle, RebootBackend, StepResult, TriggerLifecycle
 from .engine_log import ERROR, INFO, EngineLog
 from .errors import abort_init_failed, grpc_code, message_for
-from .properties import from_struct, to_struct
+from .properties import from_struct, message_bytes, struct_bytes, to_struct
 from .proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .schema import schema_json
 
@@ -45,6 +46,9 @@ _KINDS = {
     "update": provider_pb2.PropertyDiff.UPDATE,
 }
 _MAX_MESSAGE = 400 * 1024 * 1024
+#: the ``properties`` field of the step responses that carry a state (serialized by hand: see ``Create``)
+_CREATE_PROPERTIES = provider_pb2.CreateResponse.DESCRIPTOR.fields_by_name["properties"].number
+_UPDATE_PROPERTIES = provider_pb2.UpdateResponse.DESCRIPTOR.fields_by_name["properties"].number
 
 
 def _handled(*, resource: bool) -> Callable[[Handler], Callable[[Provider, Any, grpc.ServicerContext], Any]]:
@@ -204,9 +208,10 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
             progress=self.log.progress_for(request.urn), cancel=self.cancel,
         )
         self._report(step, request.urn)
-        response = provider_pb2.CreateResponse(id=step.id)
-        to_struct(step.state.encode(), into=response.properties)  # in place: no second copy of a large state
-        return response
+        # The response goes out serialized already, its state encoded piecewise (struct_bytes): the state of
+        # 100,000 instances as one protobuf message, then serialized, was the plugin's peak of memory.
+        return message_bytes(provider_pb2.CreateResponse(id=step.id).SerializeToString(), _CREATE_PROPERTIES,
+                             struct_bytes(step.state.encode()))
 
     @_handled(resource=True)
     def Update(self, request: Any) -> Any:
@@ -215,9 +220,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
             timeout=request.timeout, progress=self.log.progress_for(request.urn), cancel=self.cancel,
         )
         self._report(step, request.urn)
-        response = provider_pb2.UpdateResponse()
-        to_struct(step.state.encode(), into=response.properties)
-        return response
+        return message_bytes(b"", _UPDATE_PROPERTIES, struct_bytes(step.state.encode()))  # as Create's
 
     def _report(self, step: StepResult, urn: str) -> None:
         if step.summary:
@@ -246,6 +249,17 @@ def serve(provider: Provider, engine_address: str | None, out: Any = None) -> gr
         futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="ecsreboot"),
         options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)],
     )
+    # Create and Update answer with their response serialized already (bytes): served by a handler of their
+    # own, registered first (a server asks its generic handlers in turn), with a serializer that sends bytes
+    # as they are; every other method through the generated handlers.
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {
+        "Create": grpc.unary_unary_rpc_method_handler(
+            provider.Create, request_deserializer=provider_pb2.CreateRequest.FromString,
+            response_serializer=_serialized),
+        "Update": grpc.unary_unary_rpc_method_handler(
+            provider.Update, request_deserializer=provider_pb2.UpdateRequest.FromString,
+            response_serializer=_serialized),
+    }),))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -253,6 +267,14 @@ def serve(provider: Provider, engine_address: str | None, out: Any = None) -> gr
     stream.write(f"{port}\n")
     stream.flush()
     return server
+
+
+_SERVICE = provider_pb2.DESCRIPTOR.services_by_name["ResourceProvider"].full_name
+
+
+def _serialized(response: Any) -> bytes:
+    """A response as bytes: already serialized, or a message to serialize."""
+    return response if isinstance(response, bytes) else bytes(response.SerializeToString())
 
 
 def engine_address_from(argv: list[str]) -> str | None:
@@ -271,6 +293,7 @@ def engine_address_from(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    tune_garbage_collector()
     provider = Provider(LazyBackend)
     server = serve(provider, engine_address_from(args))
     stop = threading.Event()

@@ -15,7 +15,7 @@ BATCH_OPTIMIZATIONS: tuple[str, ...] = ("AllTogether", "SuccessFirst")
 REBOOT_APIS: tuple[str, ...] = ("RebootInstances", "RebootInstance")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstanceOutcome:
     """What happened to one instance, as the API reported it. ``code`` is ``"200"`` for success."""
 

@@ -304,15 +304,21 @@ def _state_of(item: Mapping[str, Any]) -> InstanceState:
     """An ``Instance`` record: status, start, and the addresses a health check may need -- the first VPC
     private IP (else the classic network's inner IP) and the public IP (else the EIP)."""
     vpc = item.get("VpcAttributes")
-    private = _first_ip(vpc.get("PrivateIpAddress") if isinstance(vpc, Mapping) else None) or \
+    private = _first_ip(vpc.get("PrivateIpAddress") if isinstance(vpc, dict) else None) or \
         _first_ip(item.get("InnerIpAddress"))
     public = _first_ip(item.get("PublicIpAddress")) or _first_ip(item.get("EipAddress"))
-    return InstanceState(str(item.get("Status", "")), str(item.get("StartTime") or ""), private, public)
+    status, start = item.get("Status", ""), item.get("StartTime") or ""
+    return InstanceState(status if type(status) is str else str(status),
+                         start if type(start) is str else str(start), private, public)
 
 
 def _first_ip(field: Any) -> str:
-    """``{"IpAddress": ["10.0.0.1"]}`` or ``{"IpAddress": "10.0.0.1"}`` (EipAddress) -> the first address."""
-    value = field.get("IpAddress") if isinstance(field, Mapping) else None
+    """``{"IpAddress": ["10.0.0.1"]}`` or ``{"IpAddress": "10.0.0.1"}`` (EipAddress) -> the first address.
+    (A reply is JSON: its objects are dicts, so the checks are ``dict``, cheaper than ``Mapping``: a fleet's
+    polls read this some 400,000 times.)"""
+    value = field.get("IpAddress") if isinstance(field, dict) else None
+    if not value:
+        return ""
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), "")
     return value.strip() if isinstance(value, str) else ""

@@ -17,6 +17,7 @@ may be only minute-precise. So it is compared only with a value the same API rep
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ _FORMATS: tuple[tuple[str, _dt.timedelta], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstanceState:
     """One instance as a DescribeInstances record shows it. ``start_time`` is the raw text ("" if absent);
     the addresses fill a health check's URL template ("" when the record has none)."""
@@ -52,8 +53,10 @@ class InstanceState:
         return self.status in TRANSITIONAL
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_start_time(text: str) -> tuple[_dt.datetime, _dt.timedelta] | None:
-    """(moment, precision) of a ``StartTime`` value, or None when it is absent or unreadable."""
+    """(moment, precision) of a ``StartTime`` value, or None when it is absent or unreadable. Cached: a
+    round reads the StartTime of every instance at least twice, and a fleet's share a few minutes."""
     value = text.strip()
     for fmt, precision in _FORMATS:
         try:

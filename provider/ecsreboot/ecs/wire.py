@@ -37,15 +37,17 @@ def build_request(
     if signature_version == "v1":
         query = sign_v1("POST", params, credentials, action=action, version=version,
                         timestamp=timestamp, nonce=nonce)
+        canonical = canonicalized_query(query)
         headers = {"host": host, "accept": "application/json", "user-agent": USER_AGENT}
     else:
         query = dict(params)
+        canonical = canonicalized_query(query)  # signed, and sent as the query string: worked out once
         headers = sign_v3("POST", host, query, b"", credentials, action=action, version=version,
-                          date=timestamp, nonce=nonce,
+                          date=timestamp, nonce=nonce, canonical_query=canonical,
                           extra_headers={"accept": "application/json", "user-agent": USER_AGENT})
     url = base_url.rstrip("/") + "/"
     if query:
-        url += "?" + canonicalized_query(query)
+        url += "?" + canonical
     return HttpRequest("POST", url, headers, b"")
 
 

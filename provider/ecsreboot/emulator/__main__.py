@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from ecsreboot.core.operations import OPERATIONS
+from ecsreboot.core.runtime import tune_garbage_collector
 
 from .admin import attributes_of, group_of
 from .app import ThreadedEmulator
@@ -73,6 +74,7 @@ def served_actions() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM. Returns 0, or 2 for unusable flags, 1 if the port cannot be bound."""
     args = build_parser().parse_args(argv)
+    tune_garbage_collector()
     keys, sts = {args.access_key_id: args.access_key_secret}, []
     if args.security_token:
         keys, sts = {}, [(args.access_key_id, args.access_key_secret, args.security_token)]
