@@ -163,7 +163,20 @@ def _writer(ty: CtyType) -> Read:
     if ty == "dynamic" or ty == "number" or not isinstance(ty, list) or len(ty) != 2:
         return lambda value: _for_wire(value, ty)
     kind, inner = ty
-    if kind in ("list", "set", "map", "tuple"):
+    if kind in ("list", "set", "map"):
+        element = _writer(inner)
+
+        def collection(value: Any) -> Any:
+            if value is UNKNOWN:
+                return _UNKNOWN_EXT
+            if value is None:
+                return None
+            if kind == "map":
+                return {str(k): element(v) for k, v in value.items()}
+            return [element(v) for v in value]
+
+        return collection
+    if kind == "tuple":
         return lambda value: _for_wire(value, ty)
     if kind == "object":
         members = [(name, _writer(t)) for name, t in inner.items()]

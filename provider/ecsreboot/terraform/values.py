@@ -63,8 +63,15 @@ def _results_to_wire(results: Any) -> Any:
             for item in results]
 
 
+@cache
+def _result_snake_names() -> dict[str, str]:
+    return {wire: name for name, wire in _result_wire_names().items()}
+
+
 def _results_from_wire(results: list[Any]) -> list[Any]:
-    return [{snake(k): v for k, v in item.items()} if isinstance(item, Mapping) else item for item in results]
+    names = _result_snake_names()  # a fleet's state has one entry per instance: no regex per key
+    return [{names.get(k) or snake(k): v for k, v in item.items()} if isinstance(item, Mapping) else item
+            for item in results]
 
 
 def planned_inputs(block: Block, config: Mapping[str, Any], checked: Mapping[str, Any]) -> dict[str, Any]:
