@@ -69,10 +69,25 @@ class OpenTofuResult:
     fleet_first_call: float = 0.0
     fleet_round_start: float = 0.0
     fleet_last_call: float = 0.0
+    #: the size of ecsreboot_reboot_trigger's schema, which the CLI works with for every resource
+    schema_attributes: int = 0
+    schema_blocks: int = 0
 
     @property
     def plan_ratio(self) -> float:
         return self.ours_plan / self.data_plan
+
+    @property
+    def fleet_dry_run(self) -> float:
+        return self.fleet_round_start - self.fleet_first_call
+
+    @property
+    def fleet_round(self) -> float:
+        return self.fleet_last_call - self.fleet_round_start
+
+    @property
+    def fleet_tail(self) -> float:
+        return self.fleet_wall - self.fleet_last_call
 
     @property
     def floor_ratio(self) -> float | None:
@@ -217,4 +232,6 @@ def run(settings: Settings) -> OpenTofuResult | None:
     return OpenTofuResult(version, n, medians[0], medians[1], calls, runs, size, applied.seconds,
                           settings.limit(size), fleet_calls, ours_start, pulumi_start, settings.startup_runs,
                           floor_plan=medians[2] if floor else None, fleet_first_call=requests[0].at - started,
-                          fleet_round_start=round_start - started, fleet_last_call=requests[-1].at - started)
+                          fleet_round_start=round_start - started, fleet_last_call=requests[-1].at - started,
+                          schema_attributes=len(resource_block().attributes),
+                          schema_blocks=len(resource_block().blocks))
