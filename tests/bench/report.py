@@ -201,9 +201,16 @@ def other_table(results: Results) -> Table:
                      f"{_s(o.ours_plan)} s", f"median of {o.runs}, {o.plan_api_calls} API calls; whole CLI command"])
         rows.append([f"  the same configuration of {_n(o.resources)} terraform_data (built in, no plugin)",
                      f"{_s(o.data_plan)} s", f"median of {o.runs}; ours / terraform_data {o.plan_ratio:.2f}"])
+        if o.floor_plan is not None:
+            rows.append(["  the same configuration through a provider in Go that does nothing, with our schema "
+                         "(tools/tofu-floor)", f"{_s(o.floor_plan)} s",
+                         f"median of {o.runs}; / terraform_data {o.floor_ratio:.2f}; ours / it "
+                         f"{o.ours_plan / o.floor_plan:.2f}"])
         calls = ", ".join(f"{a} {_n(c)}" for a, c in sorted(o.fleet_calls.items()))
         rows.append([f"OpenTofu: `tofu apply PLAN`, one trigger over {_n(o.fleet)} instances (re-plan included)",
-                     f"{_s(o.fleet_wall)} s", f"limit {_s(o.fleet_limit)} s; {calls}"])
+                     f"{_s(o.fleet_wall)} s", f"limit {_s(o.fleet_limit)} s; {calls}; first call at "
+                     f"{_s(o.fleet_first_call)} s, the re-plan's dry run {_s(o.fleet_dry_run)} s, the round "
+                     f"{_s(o.fleet_round)} s, after the last call {_s(o.fleet_tail)} s"])
         rows.append(["terraform-provider-ecsreboot start-up until the handshake line (median)", f"{o.startup:.3f} s",
                      f"the Pulumi plugin until its port line: {o.pulumi_startup:.3f} s ({o.startup_ratio:.2f}x; "
                      f"{o.startup_runs} runs each); ours makes its TLS certificate first"])
@@ -533,17 +540,29 @@ def _state_size(results: Results) -> list[str]:
 def _opentofu_note(t: Target, o: OpenTofuResult, harness: FleetResult | None) -> str:
     head = f"**OpenTofu: {t.figure}: {t.measured}, target {t.target}.**"
     if t.figure.startswith("plan"):
+        floor = (f" A provider that does nothing (tools/tofu-floor: Go, HashiCorp's terraform-plugin-go, given our "
+                 f"schema) took {_s(o.floor_plan)} s for the same configuration, {o.floor_ratio:.2f}x "
+                 f"terraform_data: that much any plugin provider with this schema costs this CLI, whatever it does "
+                 f"(the process start-ups, four calls per resource through go-plugin's gRPC and mutual TLS, and the "
+                 f"CLI's own work with each resource's {o.schema_attributes} attributes and {o.schema_blocks} "
+                 f"nested blocks, where a terraform_data has 4 attributes). Ours took "
+                 f"{o.ours_plan / o.floor_plan:.2f}x the floor: three Python start-ups ({_s(o.startup)} s each to "
+                 f"the handshake here) and Python gRPC's cost per call." if o.floor_plan and o.floor_ratio else
+                 " Without Go the do-nothing provider that shows the floor of any plugin was not built.")
         return (f"{head} Both are whole `tofu plan` commands. `terraform_data` is built into the CLI; ours is a "
-                f"plugin process, which one plan starts three times (schemas, validation, the plan; "
-                f"{o.startup:.2f} s each to the handshake here), and every resource costs it four calls "
-                f"(UpgradeResourceState, ReadResource, ValidateResourceConfig, PlanResourceChange) through "
-                f"Python gRPC and the TLS front that go-plugin's P-521 certificate needs (docs/terraform/index.md). "
-                f"No API call is made.")
-    seen = f" The same round through the Pulumi engine harness took {_s(harness.wall)} s;" if harness else ""
-    return (f"{head} The whole `tofu apply PLAN` command: the CLI plans the resource again (its dry run included: "
-            f"{_n(o.fleet_calls.get('RebootInstances', 0))} RebootInstances calls in all, half of them dry runs), "
-            f"then the round, whose look before the wave is the fleet note's.{seen} the rest is the CLI's fixed "
-            f"cost per command and the provider's start-ups.")
+                f"plugin process, which one plan starts three times (schemas, validation, the plan), and every "
+                f"resource costs it four calls (UpgradeResourceState, ReadResource, ValidateResourceConfig, "
+                f"PlanResourceChange).{floor} No API call is made.")
+    seen = f" The same round through the Pulumi engine harness took {_s(harness.wall)} s." if harness else ""
+    return (f"{head} The whole `tofu apply PLAN` command, split by its API calls' arrival: the first came "
+            f"{_s(o.fleet_first_call)} s after the command started (the CLI, the provider's two start-ups, the CLI "
+            f"reading the plan and the configuration's {_n(o.fleet)} ids), then the CLI's re-plan of the resource "
+            f"ran its dry run ({_s(o.fleet_dry_run)} s; the protocol gives the provider no way to tell this plan "
+            f"from `tofu plan`'s, and a dry run at apply time is what stops a reboot that would fail), the round "
+            f"took {_s(o.fleet_round)} s from its first look to its last poll ({o.fleet_round / o.fleet_limit:.2f}x "
+            f"the limit, which counts only the round's calls and the reboot), and the command ended "
+            f"{_s(o.fleet_tail)} s after the last call (the {_n(o.fleet)} results back to the CLI, its state "
+            f"written, the provider stopped).{seen}")
 
 
 def markdown(results: Results, command: str) -> str:

@@ -59,3 +59,42 @@ def test_stored_json_state_drops_attributes_the_schema_no_longer_has() -> None:
 
 def test_type_json_is_compact() -> None:
     assert cty.type_json(["map", "string"]) == b'["map","string"]'
+
+
+RICH = ["object", {"ids": ["set", "string"], "results": ["list", ["object", {"id": "string", "code": "string"}]],
+                   "tags": ["map", "string"], "pair": ["tuple", ["string", "number"]], "n": "number",
+                   "any": "dynamic"}]
+
+
+@pytest.mark.parametrize("value", [
+    {"ids": ["i-a", UNKNOWN], "results": [{"id": "i-a", "code": None}, UNKNOWN], "tags": {"k": UNKNOWN},
+     "pair": ["x", 2], "n": 3.0, "any": None},
+    {"ids": None, "results": UNKNOWN, "tags": None, "pair": None, "n": None, "any": None},
+    {"ids": [], "results": [{"id": "i-b", "code": "Success"}], "tags": {}, "pair": [UNKNOWN, UNKNOWN], "n": 0.5,
+     "any": None},
+])
+def test_the_compiled_codec_reads_and_writes_as_the_type_walk_does(value: dict[str, object]) -> None:
+    """Codec (compiled once per type) against conform/_for_wire (the type's JSON walked at every node)."""
+    walked = msgpack.packb(cty._for_wire(value, RICH), use_bin_type=True)
+    assert cty.pack(value, RICH) == walked
+    raw = msgpack.unpackb(walked, ext_hook=cty._ext, raw=False, strict_map_key=False)
+    assert cty.unpack(walked, RICH) == cty.conform(raw, RICH)
+
+
+def test_the_compiled_codec_reads_stored_state_as_the_type_walk_does() -> None:
+    stored = json.dumps({"ids": ["i-a"], "results": [{"id": "i-a", "code": "Success", "old": 1}], "tags": {"k": "v"},
+                         "pair": ["x", 1], "n": 1, "any": None, "gone": 1}).encode()
+    assert cty.from_json(stored, RICH) == cty.conform(json.loads(stored), RICH, lenient=True)
+    assert cty.from_json(stored, RICH)["results"] == [{"id": "i-a", "code": "Success"}]
+
+
+def test_the_compiled_codec_refuses_what_the_type_walk_refuses() -> None:
+    bad = [{"results": ["not an object"]}, {"tags": ["a list"]}, {"ids": "a string"}, {"n": True}, {"other": 1}]
+    for value in bad:
+        raw = msgpack.packb({**dict.fromkeys(RICH[1]), **value})
+        with pytest.raises(cty.CtyError):
+            cty.conform(msgpack.unpackb(raw), RICH)
+        with pytest.raises(cty.CtyError):
+            cty.unpack(raw, RICH)
+    with pytest.raises(cty.CtyError):
+        cty.pack({"results": ["not an object"]}, RICH)

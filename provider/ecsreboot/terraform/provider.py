@@ -168,14 +168,14 @@ class TerraformProvider:
         if dynamic is None:
             return None
         if dynamic.msgpack:
-            return cty.unpack(dynamic.msgpack, block.cty_type)
+            return block.codec.unpack(dynamic.msgpack)
         if dynamic.json:
-            return cty.from_json(dynamic.json, block.cty_type)
+            return block.codec.from_json(dynamic.json)
         return None
 
     @staticmethod
     def _dynamic(value: Any, block: Block) -> Any:
-        return tf.DynamicValue(msgpack=cty.pack(value, block.cty_type))
+        return tf.DynamicValue(msgpack=block.codec.pack(value))
 
     def _progress(self, diagnostics: Diagnostics | None, what: str,
                   summary: str = "Warning from the reboot round") -> Callable[[ProgressEvent], None]:
@@ -266,7 +266,7 @@ class TerraformProvider:
         longer has are dropped, new ones are null)."""
         self._check_type(request.type_name)
         block = resource_block()
-        value = cty.from_json(request.raw_state.json, block.cty_type) if request.raw_state.json else None
+        value = block.codec.from_json(request.raw_state.json) if request.raw_state.json else None
         return tf.UpgradeResourceState.Response(upgraded_state=self._dynamic(value, block), diagnostics=diagnostics)
 
     def ReadResource(self, request: Any, context: grpc.ServicerContext) -> Any:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from ..core import resource as r
 from ..core.resource import Prop
-from .cty import CtyType, type_json
+from .cty import Codec, CtyType, codec, type_json
 
 RESOURCE_TYPE = "ecsreboot_reboot_trigger"
 #: the provider's source address (a user's `required_providers` block): registry.opentofu.org/ecsreboot/ecsreboot
@@ -92,11 +92,16 @@ class Block:
     blocks: tuple[tuple[str, str, Block], ...] = ()  # (name, wire name, block)
     description: str = ""
 
-    @property
+    @cached_property
     def cty_type(self) -> CtyType:
         members: dict[str, CtyType] = {a.name: a.type for a in self.attributes}
         members.update({name: block.cty_type for name, _, block in self.blocks})
         return ["object", members]
+
+    @cached_property
+    def codec(self) -> Codec:
+        """Values of this block on the wire (msgpack, stored JSON)."""
+        return codec(self.cty_type)
 
     def attr(self, name: str) -> Attr | None:
         return next((a for a in self.attributes if a.name == name), None)

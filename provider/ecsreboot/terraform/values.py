@@ -9,6 +9,7 @@ blocks as objects, and ``results`` entries with snake_case fields. Attributes wi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from ..core.paths import parse
@@ -49,16 +50,28 @@ def _attr_from_wire(attr: Attr, value: Any) -> Any:
     return _results_from_wire(value) if attr.result_list and isinstance(value, list) else value
 
 
+@cache
+def _result_wire_names() -> dict[str, str]:
+    return {snake(k): k for k in result_type_spec()["properties"]}
+
+
 def _results_to_wire(results: Any) -> Any:
     if not isinstance(results, list):
         return results
-    wire = {snake(k): k for k in result_type_spec()["properties"]}
+    wire = _result_wire_names()
     return [{wire.get(k, k): v for k, v in item.items() if v is not None} if isinstance(item, Mapping) else item
             for item in results]
 
 
+@cache
+def _result_snake_names() -> dict[str, str]:
+    return {wire: name for name, wire in _result_wire_names().items()}
+
+
 def _results_from_wire(results: list[Any]) -> list[Any]:
-    return [{snake(k): v for k, v in item.items()} if isinstance(item, Mapping) else item for item in results]
+    names = _result_snake_names()  # a fleet's state has one entry per instance: no regex per key
+    return [{names.get(k) or snake(k): v for k, v in item.items()} if isinstance(item, Mapping) else item
+            for item in results]
 
 
 def planned_inputs(block: Block, config: Mapping[str, Any], checked: Mapping[str, Any]) -> dict[str, Any]:

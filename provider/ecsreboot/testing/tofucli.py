@@ -63,16 +63,28 @@ def platform_dir() -> str:
 
 
 class Mirror:
-    """A filesystem mirror holding the provider, and the CLI configuration that installs from it."""
+    """A filesystem mirror holding the provider, and the CLI configuration that installs from it.
 
-    def __init__(self, root: Path, version: str, executable: Path | None = None) -> None:
+    ``others``: more providers it serves, by source address (``ecsreboot-bench/floor``: the benchmark's do-nothing
+    provider) -> executable, each as version ``OTHERS_VERSION``.
+    """
+
+    OTHERS_VERSION = "0.0.1"
+
+    def __init__(self, root: Path, version: str, executable: Path | None = None,
+                 others: Mapping[str, Path] | None = None) -> None:
         self.root = root
         self.version = version
+        served = {SOURCE: (executable or provider_executable(), version)}
+        served.update({source: (path, self.OTHERS_VERSION) for source, path in (others or {}).items()})
         for host in HOSTS:
-            package = root / "mirror" / host / SOURCE / version / platform_dir()
-            package.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(executable or provider_executable(), package / f"{EXECUTABLE}_v{version}")
-        names = ", ".join(f'"{host}/ecsreboot/*"' for host in HOSTS)
+            for source, (path, served_version) in served.items():
+                package = root / "mirror" / host / source / served_version / platform_dir()
+                package.mkdir(parents=True, exist_ok=True)
+                name = f"terraform-provider-{source.rsplit('/', 1)[1]}_v{served_version}"
+                shutil.copy2(path, package / name)
+        namespaces = sorted({source.split("/", 1)[0] for source in served})
+        names = ", ".join(f'"{host}/{namespace}/*"' for host in HOSTS for namespace in namespaces)
         self.cli_config = root / "tofu.tfrc"
         self.cli_config.write_text(
             "provider_installation {\n"
