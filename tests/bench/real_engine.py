@@ -3,7 +3,9 @@
 - **Unchanged preview**: `pulumi preview` of a stack of N RebootTriggers that `pulumi up` created (no
   reboot on create), beside the same stack of N `pulumi.dynamic` resources with a trivial provider, each
   the median of a few runs, whole CLI commands. Resources/s = N / seconds; the emulator must see no API
-  call. Target: ours no slower than the dynamic baseline.
+  call. Target: ours no slower than the dynamic baseline. A third stack of N `pulumi.dynamic` resources
+  shaped like a RebootTrigger (its 20 properties, the same trivial provider) tells the cost of the
+  resource's shape -- what the SDK and the engine do per property -- from the cost of the provider.
 - **First up of a fleet**: `pulumi up --skip-preview` (as a pipeline runs it on merge, after the pull
   request's preview) of one RebootTrigger over N instances, the whole command, against the same limit
   as the harness's fleet benchmark (reboot + minimum calls / concurrency x latency). Target <= 1.3x.
@@ -52,6 +54,8 @@ class RealEngineResult:
     #: seconds from the start of the fleet's `pulumi up` to its first and to its last API call
     fleet_first_call: float = 0.0
     fleet_last_call: float = 0.0
+    #: seconds, median: the preview of N pulumi.dynamic resources shaped like a RebootTrigger
+    shaped_preview: float = 0.0
 
     @property
     def ours_rate(self) -> float:
@@ -62,8 +66,9 @@ class RealEngineResult:
         return self.resources / self.dynamic_preview
 
 
-def _project(pulumi: Path, program: str, work: Path, url: str | None = None) -> Project:
-    project = Project(pulumi, copy_project(PROGRAMS / program, work / program), work / f"{program}-state", env=KEY)
+def _project(pulumi: Path, program: str, work: Path, url: str | None = None, name: str | None = None) -> Project:
+    name = name or program
+    project = Project(pulumi, copy_project(PROGRAMS / program, work / name), work / f"{name}-state", env=KEY)
     project.init("bench")
     if url:
         project.config("ecsreboot:endpoint", url)
@@ -89,7 +94,11 @@ def run(settings: Settings) -> RealEngineResult | None:
         ours.config("count", str(n))
         dynamic = _project(pulumi, "dynamic", work)
         dynamic.config("count", str(n))
-        for project in (ours, dynamic):
+        shaped = _project(pulumi, "dynamic", work, name="shaped")
+        shaped.config("count", str(n))
+        shaped.config("shaped", "true")
+        shaped.config_object("instanceIds", emu.instance_ids())
+        for project in (ours, dynamic, shaped):
             # setting up is not measured: no checkpoint after every one of N steps (the file backend rewrites
             # the whole state each time, quadratic in N), one at the end
             project.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
@@ -97,6 +106,7 @@ def run(settings: Settings) -> RealEngineResult | None:
             del project.env["PULUMI_SKIP_CHECKPOINTS"]
         recorder = Recorder(emu)
         ours_s, dynamic_s = _median_preview(ours, runs), _median_preview(dynamic, runs)
+        shaped_s = _median_preview(shaped, runs)
         calls = len(recorder.snapshot())
         if any(emu.reboot_counts().values()):
             raise BenchFailure("an unchanged stack (rebootOnCreate=false) rebooted something")
@@ -119,7 +129,7 @@ def run(settings: Settings) -> RealEngineResult | None:
         first, last = (requests[0].at - started, requests[-1].at - started) if requests else (0.0, 0.0)
     return RealEngineResult(cli_version(pulumi), n, ours_s, dynamic_s, calls, runs, size, up.seconds,
                             settings.limit(size), fleet_calls, _registration("ours", n), _registration("dynamic", n),
-                            first, last)
+                            first, last, shaped_s)
 
 
 def _registration(which: str, n: int) -> float:
