@@ -5,6 +5,7 @@
 # run, the failures of each run under .tools/flake-hunt/. A timing assumption that fails here is a bug in the
 # test or the code, never a retry. Needs `make install` (and `make pulumi` for the real-engine tier).
 #   tools/flake-hunt.sh [RUNS] [BURNERS] [pytest args...]
+# FLAKE_HUNT_FIRST=K numbers the runs from K (default 1), so a later hunt shuffles with seeds not tried before.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"; burners="${2:-2}"; shift $(( $# >= 2 ? 2 : $# ))
@@ -14,7 +15,8 @@ for _ in $(seq "$burners"); do
     timeout 7200 python3 -c 'while True: pass' & pids+=($!)
 done
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for n in $(seq "$runs"); do
+first="${FLAKE_HUNT_FIRST:-1}"
+for n in $(seq "$first" $(( first + runs - 1 ))); do
     order=(); label="file order"
     if (( n % 2 == 0 )); then order=(--random-order-bucket=global "--random-order-seed=$n"); label="shuffled, seed $n"; fi
     start=$(date +%s)
