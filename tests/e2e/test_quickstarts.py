@@ -30,6 +30,8 @@ TYPE = "ecsreboot:index:RebootTrigger"
 EXAMPLES = REPO / "examples"
 NODE_RUNNER = Path(__file__).resolve().parent / "automation" / "node.js"
 GO_RUNNER = REPO / ".tools" / "bin" / "ecsreboot-quickstart-go-automation"
+#: the examples name the plugin's folder (issue 16: no "using pulumi-resource-ecsreboot from $PATH" warning)
+PLUGIN_PATH = "path: ../../.venv/bin"
 #: a value the stack holds as a secret: it must never show up in plain text
 TOKEN = "tok-3f9a1c77-do-not-print"
 
@@ -86,10 +88,15 @@ def test_quickstart_under_the_real_engine(name: str, make_project: MakeProject, 
             pytest.fail(reason + " — required here", pytrace=False)
         pytest.skip(reason)
 
-    # the project folder: the example's Pulumi.yaml (the program itself is loaded by the runner)
+    # the project folder: the example's Pulumi.yaml (the program itself is loaded by the runner), its plugin
+    # folder (relative to the example: the clone's virtualenv) made absolute for the copy
     source = tmp_path / "source"
     source.mkdir()
-    shutil.copy(language.example / "Pulumi.yaml", source / "Pulumi.yaml")
+    text = (language.example / "Pulumi.yaml").read_text()
+    assert PLUGIN_PATH in text
+    plugins = (language.example / PLUGIN_PATH.split(": ")[1]).resolve()
+    assert (plugins / "pulumi-resource-ecsreboot").is_file(), plugins
+    (source / "Pulumi.yaml").write_text(text.replace(PLUGIN_PATH, f"path: {plugins}"))
     project = make_project(source)
     ids = emulator.instance_ids()
     project.config_object("instanceIds", ids)
@@ -135,6 +142,7 @@ def test_quickstart_under_the_real_engine(name: str, make_project: MakeProject, 
     token = state["outputs"]["triggers"]["deployToken"]
     assert isinstance(token, dict) and "ciphertext" in token
     everything = [preview, up, same, changed, rotated]
+    assert not any("from $PATH" in r["all_output"] for r in everything), preview["all_output"]
     assert not any(TOKEN in r["all_output"] for r in everything)
     assert TOKEN not in json.dumps(project.export())
     assert TOKEN not in json.dumps(project.outputs())
