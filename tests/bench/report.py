@@ -479,11 +479,12 @@ def _gaps(results: Results) -> list[str]:
                   f"resource in-process." if cd else ""
             assert r is not None
             extra = r.ours_registration - r.dynamic_registration
+            cheaper = "less" if r.ours_preview <= r.shaped_preview else "more"
             shape = (
                 f" The shape is the difference: {_n(r.resources)} pulumi.dynamic resources shaped like a "
                 f"RebootTrigger (its 14 inputs as the SDK sends them and its 6 outputs, the same trivial provider) "
                 f"took {r.shaped_preview:.2f} s (ours / shaped: {r.ours_preview / r.shaped_preview:.2f}): what is ours "
-                f"above that -- the plugin's Check and Diff -- costs {'less' if r.ours_preview <= r.shaped_preview else 'more'} "
+                f"above that -- the plugin's Check and Diff -- costs {cheaper} "
                 f"than a provider that does nothing under pulumi.dynamic. Meeting the target would "
                 f"take fewer properties (a contract change), or a Pulumi SDK that does not grow with them."
             ) if r.shaped_preview else ""

@@ -31,6 +31,12 @@ variable "health_url" {
   description = "Probed from where `tofu apply` runs: the instances' addresses must be reachable from there."
 }
 
+variable "pause_between_waves" {
+  type        = number
+  default     = 30
+  description = "Seconds between a wave's last healthy instance and the next wave: a soak to watch dashboards."
+}
+
 variable "endpoint" {
   type        = string
   default     = null
@@ -46,7 +52,7 @@ resource "ecsreboot_reboot_trigger" "fleet" {
   instance_ids        = var.instance_ids
   max_unavailable     = 2
   max_failures        = 1
-  pause_between_waves = 30
+  pause_between_waves = var.pause_between_waves
 
   triggers = {
     release = var.release
