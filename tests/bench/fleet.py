@@ -45,6 +45,8 @@ class FleetResult:
     plugin_cpu: float | None = None
     #: bytes of the resource's outputs as the engine receives them (the state it stores)
     state_bytes: int = 0
+    #: of which the per-instance `results`
+    results_bytes: int = 0
 
 
 def run(settings: Settings, n: int) -> FleetResult:
@@ -77,4 +79,5 @@ def run(settings: Settings, n: int) -> FleetResult:
         last_reboot_at=max(reboots, default=first) - first, last_round_at=rounds[-1][0].at - first if rounds else 0.0,
         plugin_cpu=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
         state_bytes=to_struct(outputs).ByteSize(),
+        results_bytes=to_struct({"results": outputs.get("results", [])}).ByteSize(),
     )

@@ -542,8 +542,9 @@ def _state_size(results: Results) -> list[str]:
     per = h.state_bytes / h.n
     return [
         f"**State size.** One RebootTrigger over {_n(h.n)} instances leaves {h.state_bytes / 1e6:.1f} MB of "
-        f"outputs ({per:.0f} bytes per instance, nearly all of it `results`: id, code, message, previous and "
-        "current status of each). The plugin sends it in one gRPC reply (its limit is raised to 400 MB); a "
+        f"outputs ({per:.0f} bytes per instance): `results` (id, code, message, previous and current status of "
+        f"each) {h.results_bytes / 1e6:.1f} MB, the rest mostly the ids twice (the input `instanceIds` and the "
+        "output `selectedInstanceIds`). The plugin sends it in one gRPC reply (its limit is raised to 400 MB); a "
         "partial failure's state travels in trailing metadata, which the engine takes up to 16 MiB, so there "
         "`results` shrinks to the failures (and to the first of them that fit: adapter/errors.fit_state), "
         "`failedInstanceIds` always whole. The engine then keeps it in every checkpoint of the stack: the "
