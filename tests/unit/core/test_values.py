@@ -67,6 +67,19 @@ def test_reveal_unwraps_every_secret_at_any_depth(value: Any) -> None:
     assert shown == strip(value) and not contains_secret(shown)
 
 
+def test_reveal_makes_any_mapping_a_dict_and_any_tuple_a_list() -> None:
+    from types import MappingProxyType
+
+    class Tag(str):
+        pass
+
+    value = MappingProxyType({"a": (Secret(1), Tag("x")), "b": [Secret(MappingProxyType({"c": Secret(None)}))]})
+    shown = reveal(value)
+    assert shown == {"a": [1, "x"], "b": [{"c": None}]}
+    assert type(shown) is dict and type(shown["a"]) is list and type(shown["b"][0]) is dict
+    assert reveal(Secret(True)) is True and reveal(Secret(Secret(2.5))) == 2.5
+
+
 @given(plain)
 def test_plain_values_hold_no_secret_and_are_known(value: Any) -> None:
     assert not contains_secret(value) and is_known(value) and reveal(value) == value
