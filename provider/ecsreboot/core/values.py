@@ -90,16 +90,12 @@ def reveal(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if kind is dict:
-        return {k: v if type(v) in _SCALARS else reveal(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _SCALARS else reveal(v) for v in value]
-    if isinstance(value, Secret):
+    if kind is Secret:
         return reveal(value.value)
-    if isinstance(value, Mapping):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [reveal(v) for v in value]
+    if kind is dict or isinstance(value, Mapping):
+        return {k: v if type(v) in _SCALARS else reveal(v) for k, v in value.items()}
+    if kind is list or isinstance(value, list | tuple):
+        return [v if type(v) in _SCALARS else reveal(v) for v in value]
     return value
 
 
